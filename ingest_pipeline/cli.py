@@ -1,0 +1,300 @@
+"""``ingest-pipeline``: manage integrations, run partitions through Dagster, read status."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from ingest_pipeline.extraction.tasks import TASKS
+from ingest_pipeline.settings import get_settings
+from ingest_pipeline.sources.base import SourceError
+from ingest_pipeline.sources.registry import PROVIDERS, build_source
+from ingest_pipeline.store import integrations as integrations_repo
+from ingest_pipeline.store.database import session_scope
+from ingest_pipeline.store.migrate import upgrade
+from ingest_pipeline.store.partition_report import DayReport, day_reports
+
+SAMPLE_NAME = "sample-mailbox"
+
+
+class UsageError(Exception):
+    """A bad argument or state the user can fix; printed without a traceback."""
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-01") from None
+
+
+def _db_url() -> str:
+    return get_settings().app_database_url()
+
+
+def _migrated_url() -> str:
+    url = _db_url()
+    upgrade(url)
+    return url
+
+
+def cmd_db_upgrade(_: argparse.Namespace) -> int:
+    url = _migrated_url()
+    print(f"app database is at the latest revision ({_redact(url)})")
+    return 0
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def add_integration(
+    *, provider: str, path: str, task: str, job_id: int | None, name: str | None
+) -> tuple[str, int]:
+    """Check the source, store the integration, register its Dagster partition; returns key."""
+    if task == "job_application" and job_id is None:
+        raise UsageError("--task job_application needs --job-id N (the job the applications are for)")
+    source = build_source(provider=provider, account=str(Path(path).expanduser().resolve()))
+    source.check()
+    url = _migrated_url()
+    with session_scope(url) as session:
+        if name and integrations_repo.find_by_name(session, name):
+            raise UsageError(f"an integration named {name!r} already exists")
+        row = integrations_repo.add_integration(
+            session,
+            provider=provider,
+            account=str(Path(path).expanduser().resolve()),
+            task=task,
+            name=name,
+            options={"job_id": job_id} if job_id is not None else {},
+        )
+        key, integration_id = row.partition_key or "", row.id
+    from ingest_pipeline.defs.local_launch import local_instance, register_partition_key
+
+    register_partition_key(local_instance(), key)
+    return key, integration_id
+
+
+def cmd_integrations_add(args: argparse.Namespace) -> int:
+    key, _ = add_integration(
+        provider=args.provider, path=args.path, task=args.task, job_id=args.job_id, name=args.name
+    )
+    print(key)
+    return 0
+
+
+def cmd_integrations_list(_: argparse.Namespace) -> int:
+    with session_scope(_migrated_url()) as session:
+        rows = integrations_repo.list_integrations(session)
+        table = [
+            (r.partition_key or "", r.name, r.provider, r.task, r.status, r.account) for r in rows
+        ]
+    _print_table(("key", "name", "provider", "task", "status", "account"), table)
+    return 0
+
+
+def cmd_integrations_disable(args: argparse.Namespace) -> int:
+    with session_scope(_migrated_url()) as session:
+        row = integrations_repo.find_integration(session, args.key)
+        integrations_repo.set_status(session, row, "disabled")
+        print(f"{row.partition_key} disabled: no more runs will import from it")
+    return 0
+
+
+def run_days(key_or_name: str, days: list[dt.date]) -> tuple[list[DayReport], dict[str, float]]:
+    """Materialize each day through Dagster, printing progress; returns reports and totals."""
+    from ingest_pipeline.defs.local_launch import local_instance, materialize_days
+
+    url = _migrated_url()
+    with session_scope(url) as session:
+        row = integrations_repo.find_integration(session, key_or_name)
+        key, integration_id = row.partition_key or "", row.id
+    totals: dict[str, float] = {}
+    failures: list[str] = []
+
+    def progress(outcome: object) -> None:
+        from ingest_pipeline.defs.local_launch import RunOutcome
+
+        assert isinstance(outcome, RunOutcome)
+        day = outcome.partition.day.isoformat()
+        if outcome.success:
+            m = outcome.metrics
+            for name in ("inserted", "updated", "extraction_calls", "cache_hits", "failed"):
+                totals[name] = totals.get(name, 0) + float(m.get(name, 0))
+            print(
+                f"  {day}  ok   run {outcome.run_id[:8]}  enumerated {m.get('enumerated', 0)}, "
+                f"new {m.get('new_items', 0)}, inserted {m.get('inserted', 0)}, "
+                f"extraction calls {m.get('extraction_calls', 0)}",
+                flush=True,
+            )
+        else:
+            failures.append(f"{day}: {outcome.error}")
+            print(f"  {day}  FAILED run {outcome.run_id[:8]}: {outcome.error}", flush=True)
+
+    print(f"materializing ingest/mail for {key}, {len(days)} day(s) through Dagster", flush=True)
+    materialize_days(local_instance(), key, days, on_done=progress)
+    with session_scope(url) as session:
+        reports = day_reports(session, integration_id, days)
+    if failures:
+        totals["failed_runs"] = len(failures)
+    return reports, totals
+
+
+def _day_range(start: dt.date, end: dt.date | None) -> list[dt.date]:
+    end = end or start
+    if end < start:
+        raise UsageError(f"--to {end} is before --date {start}")
+    return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    reports, totals = run_days(args.integration, _day_range(args.date, args.to))
+    print_summary(reports, totals)
+    return 1 if totals.get("failed_runs") else 0
+
+
+def print_summary(reports: list[DayReport], totals: dict[str, float]) -> None:
+    headers = ("day", "enumerated", "fetched", "parsed", "extracted", "persisted", "skipped",
+               "failed", "job postings", "applications")
+    rows = [
+        (r.day.isoformat(), r.enumerated, r.fetched, r.parsed, r.extracted, r.persisted,
+         r.skipped, r.failed, r.job_postings, r.job_applications)
+        for r in reports
+    ]
+    rows.append(("total", *(sum(int(row[i]) for row in rows) for i in range(1, len(headers)))))
+    print()
+    _print_table(headers, rows)
+    inserted, updated = int(totals.get("inserted", 0)), int(totals.get("updated", 0))
+    calls, hits = int(totals.get("extraction_calls", 0)), int(totals.get("cache_hits", 0))
+    print()
+    if inserted == 0 and updated == 0 and calls == 0:
+        print("Nothing changed: every item was already imported; no row was written and no "
+              "extraction call was made.")
+    else:
+        print(f"This run: {inserted} rows inserted, {updated} updated, {calls} extraction calls, "
+              f"{hits} served from the extraction cache.")
+    if totals.get("failed_runs"):
+        print(f"{int(totals['failed_runs'])} run(s) failed; see above and the Dagster UI.")
+
+
+def cmd_status(_: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
+    from ingest_pipeline.store.models import IngestItem
+
+    with session_scope(_migrated_url()) as session:
+        rows = []
+        for r in integrations_repo.list_integrations(session):
+            counts: dict[str, int] = {
+                status: count
+                for status, count in session.execute(
+                    sa.select(IngestItem.status, sa.func.count())
+                    .where(IngestItem.integration_id == r.id)
+                    .group_by(IngestItem.status)
+                )
+            }
+            last = session.scalar(
+                sa.select(sa.func.max(IngestItem.updated_at)).where(IngestItem.integration_id == r.id)
+            )
+            error = session.scalar(
+                sa.select(IngestItem.last_error)
+                .where(IngestItem.integration_id == r.id, IngestItem.status == "failed")
+                .order_by(IngestItem.updated_at.desc())
+                .limit(1)
+            )
+            rows.append((
+                r.partition_key or "", r.status,
+                (r.last_sync_at or last).strftime("%Y-%m-%d %H:%M") if (r.last_sync_at or last) else "never",
+                r.last_sync_status or "-",
+                counts.get("done", 0), counts.get("skipped", 0), counts.get("failed", 0),
+                counts.get("pending", 0) + counts.get("processing", 0),
+                (r.last_sync_error or error or "")[:80],
+            ))
+    _print_table(("key", "status", "last activity", "last run", "done", "skipped", "failed",
+                  "unfinished", "latest error"), rows)
+    return 0
+
+
+def cmd_demo(_: argparse.Namespace) -> int:
+    """Register the bundled sample mailbox (once) and import every day it covers."""
+    from ingest_pipeline.sources.mailbox.mailbox_source import MailboxSource
+
+    sample = Path(str(resources.files("ingest_pipeline").joinpath("sample_data", "sample.mbox")))
+    url = _migrated_url()
+    with session_scope(url) as session:
+        existing = integrations_repo.find_by_name(session, SAMPLE_NAME)
+        key = existing.partition_key if existing else None
+    if key is None:
+        key, _ = add_integration(provider="mailbox", path=str(sample), task="job_posting",
+                                 job_id=None, name=SAMPLE_NAME)
+        print(f"registered the bundled sample mailbox as integration {key}")
+    reports, totals = run_days(key, MailboxSource(sample).receipt_days())
+    print_summary(reports, totals)
+    print("\nSee the runs and materializations: make dev  (then open http://127.0.0.1:3000)")
+    return 1 if totals.get("failed_runs") else 0
+
+
+def _print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for n, row in enumerate(cells):
+        print("  ".join(c.rjust(w) if c.replace(".", "").isdigit() else c.ljust(w)
+                        for c, w in zip(row, widths, strict=True)).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ingest-pipeline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="app database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    integ = sub.add_parser("integrations", help="connected accounts").add_subparsers(
+        dest="integrations_command", required=True
+    )
+    add = integ.add_parser("add", help="register an integration and print its partition key")
+    add.add_argument("--provider", required=True, choices=PROVIDERS)
+    add.add_argument("--path", required=True, help="mbox file, Maildir, or folder of .eml files")
+    add.add_argument("--task", default="job_posting", choices=sorted(TASKS))
+    add.add_argument("--job-id", type=int, help="the job applications are for (job_application)")
+    add.add_argument("--name", help="a unique name (default: the partition key)")
+    add.set_defaults(func=cmd_integrations_add)
+    integ.add_parser("list", help="list integrations").set_defaults(func=cmd_integrations_list)
+    disable = integ.add_parser("disable", help="stop importing from an integration")
+    disable.add_argument("key", help="partition key or name")
+    disable.set_defaults(func=cmd_integrations_disable)
+
+    run = sub.add_parser("run", help="materialize partitions through Dagster")
+    run.add_argument("--integration", required=True, help="partition key or name")
+    run.add_argument("--date", required=True, type=_date, help="first day (UTC), YYYY-MM-DD")
+    run.add_argument("--to", type=_date, help="last day (inclusive), YYYY-MM-DD")
+    run.set_defaults(func=cmd_run)
+
+    sub.add_parser("status", help="per integration: last run, counts, errors").set_defaults(
+        func=cmd_status
+    )
+    sub.add_parser("demo", help="import the bundled sample mailbox (make run)").set_defaults(
+        func=cmd_demo
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (UsageError, SourceError, integrations_repo.IntegrationNotFound) as exc:
+        print(f"ingest-pipeline: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

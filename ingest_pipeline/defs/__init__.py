@@ -1,0 +1,1 @@
+"""Dagster glue only: resources, partitions, assets, checks and jobs that call the steps."""

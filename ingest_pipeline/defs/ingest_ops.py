@@ -1,0 +1,150 @@
+"""The five ops of an ingest partition run; each calls the Dagster-free step function."""
+
+
+from typing import Any
+
+import dagster as dg
+
+from ingest_pipeline.defs.partitions import partition_of
+from ingest_pipeline.defs.resources import AppDatabaseResource, ExtractorResource, IngestLimitsResource
+from ingest_pipeline.extraction.tasks import get_task
+from ingest_pipeline.sources.base import SourceError, TransientSourceError
+from ingest_pipeline.sources.registry import build_source
+from ingest_pipeline.steps.enumerate_step import enumerate_partition
+from ingest_pipeline.steps.extract_step import extract_partition
+from ingest_pipeline.steps.fetch_step import fetch_partition
+from ingest_pipeline.steps.parse_step import parse_partition
+from ingest_pipeline.steps.persist_step import persist_partition
+from ingest_pipeline.steps.step_context import IntegrationInfo, StepContext
+from ingest_pipeline.store.database import session_scope
+from ingest_pipeline.store.integrations import IntegrationNotFound, find_integration
+from ingest_pipeline.store.ledger import PartitionKey
+
+transient_retry = dg.RetryPolicy(
+    max_retries=3, delay=2.0, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+
+
+def step_context(
+    context: dg.OpExecutionContext, app_db: AppDatabaseResource, limits: IngestLimitsResource
+) -> StepContext:
+    """Resolve the run's partition to the integration row and the ledger partition."""
+    partition = partition_of(context)
+    url = app_db.database_url()
+    try:
+        with session_scope(url) as session:
+            row = find_integration(session, partition.integration_key)
+            info = IntegrationInfo.of(row)
+            status = row.status
+    except IntegrationNotFound as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+    if status != "active":
+        raise dg.Failure(
+            description=f"integration {info.partition_key} is {status}; enable it to import again",
+            allow_retries=False,
+        )
+    batch_size, _, _ = limits.resolved()
+    return StepContext(
+        database_url=url,
+        integration=info,
+        part=PartitionKey(integration_id=info.id, day=partition.day),
+        run_id=context.run_id,
+        batch_size=batch_size,
+    )
+
+
+def _source(ctx: StepContext) -> Any:
+    try:
+        source = build_source(provider=ctx.integration.provider, account=ctx.integration.account)
+        source.check()
+    except SourceError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+    return source
+
+
+def _log_step(context: dg.OpExecutionContext, name: str, summary: dict[str, Any]) -> None:
+    context.log.info(f"{name}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+
+
+@dg.op(retry_policy=transient_retry, tags={"kind": "enumerate"})
+def enumerate_op(
+    context: dg.OpExecutionContext, app_db: AppDatabaseResource, limits: IngestLimitsResource
+) -> dict[str, Any]:
+    """List the day's provider items into the ledger."""
+    ctx = step_context(context, app_db, limits)
+    try:
+        summary = enumerate_partition(ctx, _source(ctx))
+    except TransientSourceError as exc:
+        raise dg.RetryRequested(max_retries=3, seconds_to_wait=5) from exc
+    _log_step(context, "enumerate", summary)
+    return summary
+
+
+@dg.op(retry_policy=transient_retry)
+def fetch_op(
+    context: dg.OpExecutionContext,
+    upstream: dict[str, Any],
+    app_db: AppDatabaseResource,
+    limits: IngestLimitsResource,
+) -> dict[str, Any]:
+    """Download unfetched items into content-addressed raw storage."""
+    ctx = step_context(context, app_db, limits)
+    summary = fetch_partition(ctx, _source(ctx))
+    _log_step(context, "fetch", summary)
+    return {**upstream, **summary}
+
+
+@dg.op
+def parse_op(
+    context: dg.OpExecutionContext,
+    upstream: dict[str, Any],
+    app_db: AppDatabaseResource,
+    limits: IngestLimitsResource,
+) -> dict[str, Any]:
+    """Parse fetched raw items into typed messages."""
+    ctx = step_context(context, app_db, limits)
+    _, attachment_max_bytes, _ = limits.resolved()
+    summary = parse_partition(ctx, attachment_max_bytes=attachment_max_bytes)
+    _log_step(context, "parse", summary)
+    return {**upstream, **summary}
+
+
+@dg.op
+def gpt_op(
+    context: dg.OpExecutionContext,
+    upstream: dict[str, Any],
+    app_db: AppDatabaseResource,
+    limits: IngestLimitsResource,
+    extractor: ExtractorResource,
+) -> dict[str, Any]:
+    """Run the integration's extraction task through the cache."""
+    ctx = step_context(context, app_db, limits)
+    summary = extract_partition(ctx, task=get_task(ctx.integration.task), extractor=extractor.build())
+    _log_step(context, "gpt", summary)
+    return {**upstream, **summary}
+
+
+@dg.op
+def persist_op(
+    context: dg.OpExecutionContext,
+    upstream: dict[str, Any],
+    app_db: AppDatabaseResource,
+    limits: IngestLimitsResource,
+    extractor: ExtractorResource,
+) -> dg.Output[dict[str, Any]]:
+    """Upsert the records and end every ledger item; the metrics become materialization metadata."""
+    ctx = step_context(context, app_db, limits)
+    summary = persist_partition(
+        ctx, task=get_task(ctx.integration.task), min_confidence=extractor.resolved_min_confidence()
+    )
+    _log_step(context, "persist", summary)
+    metrics = {**upstream, **summary}
+    metrics["duration_seconds"] = round(
+        sum(v for k, v in metrics.items() if k.endswith("_seconds")), 3
+    )
+    metrics["skipped"] = summary.get("items_skipped", 0) + summary.get("items_duplicate", 0)
+    metrics["failed"] = (
+        upstream.get("fetch_failed", 0) + upstream.get("parse_failed", 0)
+        + upstream.get("extraction_failed", 0) + summary.get("items_failed", 0)
+    )
+    return dg.Output(metrics, metadata={k: v for k, v in metrics.items() if v is not None})

@@ -1,0 +1,1 @@
+"""LLM extraction tasks: schemas, versioned prompts, extractors and the result cache."""

@@ -1,0 +1,1 @@
+"""Raw provider bytes to typed records: pure functions, no I/O beyond what they are given."""

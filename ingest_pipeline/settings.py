@@ -1,0 +1,41 @@
+"""The one place environment variables are read. Call `get_settings()`; nothing reads at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, from ``INGEST_*`` environment variables.
+
+    ``data_dir`` holds the embedded default: the SQLite app database and, unless
+    ``DAGSTER_HOME`` is set, the local Dagster home.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="INGEST_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".ingest"))
+    database_url: str | None = None
+    attachment_max_bytes: int = 10_000_000
+    fetch_batch_size: int = 100
+    min_confidence: float = 0.6
+    max_failed_share: float = 0.2
+    extractor: str = "offline"
+
+    def app_database_url(self) -> str:
+        """``INGEST_DATABASE_URL``, or the embedded SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'app.db').resolve()}"
+
+    def dagster_home(self) -> Path:
+        """The local Dagster home used when ``DAGSTER_HOME`` is not set."""
+        return (self.data_dir / "dagster_home").resolve()
+
+
+def get_settings() -> Settings:
+    """Read the environment now (not at import time)."""
+    return Settings()

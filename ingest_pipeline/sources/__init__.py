@@ -1,0 +1,1 @@
+"""Providers' items behind one contract (`base.Source`); no Dagster here."""

@@ -1,0 +1,1 @@
+"""Local mailboxes (mbox, Maildir, folder of .eml files) as a source."""

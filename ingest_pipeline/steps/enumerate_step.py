@@ -1,0 +1,34 @@
+"""enumerate: list the provider's items for the partition's day into the ledger as pending."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ingest_pipeline.domain import Window
+from ingest_pipeline.sources.base import Source
+from ingest_pipeline.steps.step_context import StepContext, Stopwatch
+from ingest_pipeline.store import ledger
+from ingest_pipeline.store.database import session_scope
+
+
+def enumerate_partition(ctx: StepContext, source: Source) -> dict[str, Any]:
+    """List the day's items page by page; returns ``enumerated`` (listed) and ``new`` counts.
+
+    An interrupted listing resumes from its saved cursor. A listing that once completed is
+    run again from the start (to catch late mail) without rewriting its cursor.
+    """
+    watch = Stopwatch()
+    with session_scope(ctx.database_url) as session:
+        saved = ledger.get_cursor(session, ctx.part)
+        resume_from = saved.cursor if saved is not None and not saved.complete else None
+        relisting = saved is not None and saved.complete
+    listed = new = 0
+    for page in source.enumerate(Window.for_day(ctx.part.day), resume_from):
+        with session_scope(ctx.database_url) as session:
+            new += ledger.record_enumerated(session, ctx.part, page.items, run_id=ctx.run_id)
+            if not relisting:
+                ledger.save_cursor(session, ctx.part, cursor=page.cursor, complete=False)
+        listed += len(page.items)
+    with session_scope(ctx.database_url) as session:
+        ledger.save_cursor(session, ctx.part, cursor=None, complete=True)
+    return {"enumerated": listed, "new_items": new, "enumerate_seconds": watch.seconds()}

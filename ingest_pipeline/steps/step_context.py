@@ -1,0 +1,80 @@
+"""What every step needs to know about the partition it works on, and batch claiming."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from ingest_pipeline.store import ledger
+from ingest_pipeline.store.database import session_scope
+from ingest_pipeline.store.ledger import PartitionKey
+from ingest_pipeline.store.models import IngestItem, Integration
+
+
+@dataclass(frozen=True)
+class IntegrationInfo:
+    """The integration fields the steps read (a detached copy of the row)."""
+
+    id: int
+    partition_key: str
+    provider: str
+    account: str
+    task: str
+    tenant_id: str
+    options: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, row: Integration) -> IntegrationInfo:
+        return cls(
+            id=row.id,
+            partition_key=row.partition_key or "",
+            provider=row.provider,
+            account=row.account,
+            task=row.task,
+            tenant_id=row.tenant_id,
+            options=dict(row.options or {}),
+        )
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """One step's run over one partition: database, integration, day, run id, batch size."""
+
+    database_url: str
+    integration: IntegrationInfo
+    part: PartitionKey
+    run_id: str
+    batch_size: int = 100
+
+
+def claimed_batches(ctx: StepContext, step: str) -> Iterator[tuple[Session, list[IngestItem]]]:
+    """Yield (session, items) batches of the partition's items at ``step``.
+
+    Each batch is claimed and handled in one transaction, committed when the caller asks
+    for the next batch; an exception in the caller rolls the batch back, so a killed or
+    failed run leaves every item exactly at the last committed step.
+    """
+    last_id = 0
+    while True:
+        with session_scope(ctx.database_url) as session:
+            items = ledger.claim(
+                session, ctx.part, step=step, run_id=ctx.run_id, limit=ctx.batch_size,
+                after_id=last_id,
+            )
+            if not items:
+                return
+            last_id = items[-1].id
+            yield session, items
+
+
+class Stopwatch:
+    """Seconds since creation, for step durations in the metrics."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    def seconds(self) -> float:
+        return round(time.monotonic() - self.start, 3)

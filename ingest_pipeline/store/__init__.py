@@ -1,0 +1,1 @@
+"""The app database: SQLAlchemy models, Alembic migrations, and repositories (no Dagster)."""

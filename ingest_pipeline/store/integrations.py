@@ -1,0 +1,105 @@
+"""Integrations: register, find, list and disable connected accounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ingest_pipeline.store.models import Integration, Notification
+
+_KEY_SAFE = re.compile(r"[^a-z0-9-]+")
+
+
+class IntegrationNotFound(LookupError):
+    """No integration has that partition key or name."""
+
+
+def partition_key_for(provider: str, integration_id: int) -> str:
+    """The Dagster dynamic partition key: ``<provider>-<id>`` (never ``|`` or ``,``)."""
+    return f"{_KEY_SAFE.sub('-', provider.lower())}-{integration_id}"
+
+
+def add_integration(
+    session: Session,
+    *,
+    provider: str,
+    account: str,
+    task: str,
+    name: str | None = None,
+    options: dict[str, Any] | None = None,
+    tenant_id: str = "default",
+    user_id: str | None = None,
+    credentials: bytes | None = None,
+) -> Integration:
+    """Create an integration and give it its partition key; the name defaults to the key."""
+    integration = Integration(
+        provider=provider,
+        account=account,
+        task=task,
+        name=name or f"pending-{dt.datetime.now(dt.UTC).timestamp()}",
+        options=options or {},
+        tenant_id=tenant_id,
+        user_id=user_id,
+        credentials=credentials,
+        status="active",
+        sync_state={},
+    )
+    session.add(integration)
+    session.flush()
+    integration.partition_key = partition_key_for(provider, integration.id)
+    if name is None:
+        integration.name = integration.partition_key
+    session.flush()
+    return integration
+
+
+def find_integration(session: Session, key_or_name: str) -> Integration:
+    """The integration whose partition key or name is ``key_or_name``."""
+    found = session.scalar(
+        sa.select(Integration).where(
+            sa.or_(Integration.partition_key == key_or_name, Integration.name == key_or_name)
+        )
+    )
+    if found is None:
+        raise IntegrationNotFound(
+            f"no integration with key or name {key_or_name!r}; "
+            "`ingest-pipeline integrations list` shows them"
+        )
+    return found
+
+
+def find_by_name(session: Session, name: str) -> Integration | None:
+    return session.scalar(sa.select(Integration).where(Integration.name == name))
+
+
+def list_integrations(session: Session, *, status: str | None = None) -> list[Integration]:
+    query = sa.select(Integration).order_by(Integration.id)
+    if status is not None:
+        query = query.where(Integration.status == status)
+    return list(session.scalars(query))
+
+
+def set_status(session: Session, integration: Integration, status: str) -> None:
+    integration.status = status
+    session.flush()
+
+
+def record_sync(
+    session: Session, integration_id: int, *, status: str, error: str | None = None
+) -> None:
+    """Remember the outcome of the latest run for ``ingest-pipeline status``."""
+    session.execute(
+        sa.update(Integration)
+        .where(Integration.id == integration_id)
+        .values(last_sync_at=dt.datetime.now(dt.UTC), last_sync_status=status, last_sync_error=error)
+    )
+
+
+def notify(session: Session, integration_id: int, *, kind: str, message: str) -> None:
+    """Record a notification a person must act on."""
+    session.add(Notification(integration_id=integration_id, kind=kind, message=message))
+    session.flush()
