@@ -221,23 +221,33 @@ def cmd_status(_: argparse.Namespace) -> int:
     return 0
 
 
+SAMPLE_INTEGRATIONS = (
+    (SAMPLE_NAME, "job_posting", None),
+    (f"{SAMPLE_NAME}-applications", "job_application", 1),
+)
+
+
 def cmd_demo(_: argparse.Namespace) -> int:
-    """Register the bundled sample mailbox (once) and import every day it covers."""
+    """Register the bundled sample mailbox (once per task) and import every day it covers."""
     from ingest_pipeline.sources.mailbox.mailbox_source import MailboxSource
 
     sample = Path(str(resources.files("ingest_pipeline").joinpath("sample_data", "sample.mbox")))
     url = _migrated_url()
-    with session_scope(url) as session:
-        existing = integrations_repo.find_by_name(session, SAMPLE_NAME)
-        key = existing.partition_key if existing else None
-    if key is None:
-        key, _ = add_integration(provider="mailbox", path=str(sample), task="job_posting",
-                                 job_id=None, name=SAMPLE_NAME)
-        print(f"registered the bundled sample mailbox as integration {key}")
-    reports, totals = run_days(key, MailboxSource(sample).receipt_days())
-    print_summary(reports, totals)
+    failed = False
+    for name, task, job_id in SAMPLE_INTEGRATIONS:
+        with session_scope(url) as session:
+            existing = integrations_repo.find_by_name(session, name)
+            key = existing.partition_key if existing else None
+        if key is None:
+            key, _ = add_integration(provider="mailbox", path=str(sample), task=task,
+                                     job_id=job_id, name=name)
+            print(f"registered the bundled sample mailbox as integration {key} ({task})")
+        print(f"\n== {name}: task {task} ==")
+        reports, totals = run_days(key, MailboxSource(sample).receipt_days())
+        print_summary(reports, totals)
+        failed = failed or bool(totals.get("failed_runs"))
     print("\nSee the runs and materializations: make dev  (then open http://127.0.0.1:3000)")
-    return 1 if totals.get("failed_runs") else 0
+    return 1 if failed else 0
 
 
 def _print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:

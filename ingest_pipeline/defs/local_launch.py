@@ -68,11 +68,16 @@ def materialize_days(
     *,
     on_done: Callable[[RunOutcome], None] = lambda _: None,
     quiet: bool = True,
+    job: dg.JobDefinition | None = None,
 ) -> list[RunOutcome]:
-    """Materialize ``ingest/mail`` for each day of one integration, one Dagster run per day."""
-    from ingest_pipeline.definitions import defs
+    """Materialize ``ingest/mail`` for each day of one integration, one Dagster run per day.
 
-    job = defs.resolve_job_def("ingest_mail_job")
+    ``job`` defaults to the code location's ``ingest_mail_job``.
+    """
+    if job is None:
+        from ingest_pipeline.definitions import defs
+
+        job = defs.resolve_job_def("ingest_mail_job")
     register_partition_key(instance, integration_key)
     run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}} if quiet else {}
     outcomes = []

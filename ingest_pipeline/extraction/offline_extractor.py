@@ -85,7 +85,8 @@ _SUBJECT_POSTING_RE = re.compile(
 )
 NEWSLETTER_RE = re.compile(
     r"\bnewsletter\b|\bdigest\b|\bweekly\s+(?:roundup|update|recap)\b|\bthis\s+week\s+in\b"
-    r"|\bview\s+(?:this\s+email\s+)?in\s+(?:your\s+)?browser\b|\bissue\s+#?\d+\b",
+    r"|\bview\s+(?:this\s+email\s+)?in\s+(?:your\s+)?browser\b|\bissue\s+#?\d+\b"
+    r"|\bjob\s+alerts?\b|\b(?:new|recommended)\s+jobs\b|\bjobs\s+(?:for\s+you|you\s+may\s+like)\b",
     _I,
 )
 _UNSUBSCRIBE_RE = re.compile(
@@ -109,9 +110,9 @@ _PERSONAL_RE = re.compile(
 
 def extract_job_posting(text: str) -> dict[str, Any]:
     """Whether ``text`` (a posting input: headers then body) is a recruiter's requirement."""
-    _, sender_email, subject, body = rules.parse_from_line(text)
     if not text.strip():
         return {"is_job_posting": False, "confidence": 0.0}
+    _, sender_email, subject, body = rules.parse_from_line(text)
 
     title = rules.field_value(
         body,
@@ -180,8 +181,13 @@ _POSTING_MARKER_RE = re.compile(
 def _application_score(
     *, resume: bool, attachments: bool, strong: bool, weak: bool, details: list[bool]
 ) -> tuple[bool, float]:
-    """(evidence, raw score): ``details`` are name, header-name, email, phone, skills, years,
-    profile link, each weighted only when something actually resembles an application."""
+    """Whether anything resembles an application, and the raw (unclamped) score.
+
+    ``details`` flags, in order: name from the resume or a "Name:" line, name from the From
+    header, an email, a phone, 2+ skills, stated years, a LinkedIn/GitHub link. They add to
+    the score only when there is evidence (a resume section or applying words), so contact
+    details alone never make an ordinary email look like an application.
+    """
     score = 0.45 if resume else 0.15 if attachments else 0.0
     score += 0.3 if strong else 0.1 if weak else 0.0
     evidence = resume or strong or (weak and attachments)

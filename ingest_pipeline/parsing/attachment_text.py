@@ -18,8 +18,15 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
 # Types that carry text although their major type is not ``text``.
 _TEXTUAL_TYPES = (
-    "application/json", "application/xml", "application/x-sh", "application/javascript",
-    "application/csv", "application/x-csv", "application/ics",
+    "application/json",
+    "application/xml",
+    "application/x-sh",
+    "application/javascript",
+    "application/csv",
+    "application/x-csv",
+    "application/ics",
+    "application/vcard",
+    "application/x-vcard",
 )
 _GENERIC_TYPES = ("", "application/octet-stream", "application/x-download", "binary/octet-stream")
 
@@ -45,6 +52,21 @@ def effective_type(content_type: str, filename: str) -> str:
     return declared
 
 
+def _looks_like_text(data: bytes) -> bool:
+    """True for bytes that are plainly text: valid UTF-8, no NULs, almost all printable."""
+    sample = data[:65536]
+    if b"\x00" in sample:
+        return False
+    try:
+        text = sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 3:  # not just a character cut at the sample's end
+            return False
+        text = sample[: exc.start].decode("utf-8")
+    printable = sum(1 for c in text if c.isprintable() or c in "\r\n\t\f")
+    return bool(text) and printable >= 0.95 * len(text)
+
+
 def decode_text(data: bytes, charset: str | None = None) -> str:
     """Bytes to str: the declared charset, else UTF-8, else Windows-1252; never raises."""
     for candidate in (charset, "utf-8"):
@@ -52,7 +74,7 @@ def decode_text(data: bytes, charset: str | None = None) -> str:
             continue
         try:
             return data.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeError):  # unknown label, non-text codec, invalid bytes
             continue
     return data.decode("cp1252", errors="replace")
 
@@ -147,6 +169,9 @@ def attachment_text(
         ):
             kind = "text"
             text = strip_zero_width(decode_text(data, charset)).replace("\r\n", "\n").strip()
+        elif ctype in _GENERIC_TYPES and _looks_like_text(data):
+            kind = "text"  # e.g. README or AUTHORS sent as application/octet-stream
+            text = strip_zero_width(decode_text(data)).replace("\r\n", "\n").strip()
         else:
             return None, f"no text extractor for {ctype}"
         return (text, None) if text else (None, f"{kind} attachment has no text")

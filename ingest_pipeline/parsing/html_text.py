@@ -16,12 +16,13 @@ from bs4.element import NavigableString
 _DROPPED_TAGS = ("script", "style", "head", "title", "template", "noscript", "iframe", "object")
 # Elements that start a new line before and after their content.
 _BLOCK_TAGS = (
-    "div", "li", "tr", "dt", "dd", "section", "article", "header", "footer", "hr",
-    "address", "center", "form", "fieldset", "figure", "figcaption", "body", "caption",
+    *("div", "li", "tr", "dt", "dd", "section", "article", "header", "footer", "hr"),
+    *("address", "center", "form", "fieldset", "figure", "figcaption", "body", "caption"),
 )
 # Elements set off from their neighbours by a blank line.
 _PARAGRAPH_TAGS = (
-    "p", "table", "ul", "ol", "dl", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6",
+    *("p", "table", "ul", "ol", "dl", "blockquote", "pre"),
+    *("h1", "h2", "h3", "h4", "h5", "h6"),
 )
 # Table cells are separated from their neighbours on the same line.
 _CELL_TAGS = ("td", "th")

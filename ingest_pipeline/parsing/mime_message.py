@@ -61,8 +61,9 @@ _CHARSET_ALIASES: dict[str, str | None] = {
 # ``message/*`` subtypes that hold a whole message, walked like a forwarded mail.
 _EMBEDDED_MESSAGE_TYPES = ("message/rfc822", "message/global", "message/news")
 _KNOWN_MAINTYPES = (
-    "text", "image", "audio", "video", "application", "multipart", "message", "font", "model",
+    *("text", "image", "audio", "video", "application", "multipart", "message", "font", "model"),
 )
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?[bBqQ]\?[^?\s]*\?=")
 _MSG_ID = re.compile(r"<\s*([^<>]*?)\s*>")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _NEWLINES = re.compile(r"\r\n?|\n")
@@ -110,11 +111,23 @@ def _join(texts: list[str]) -> str:
 # ---------------------------------------------------------------- text and charsets
 
 
-def _clean(text: str) -> str:
-    """``text`` as valid Unicode: surrogate-escaped raw bytes decoded, NULs and zero-widths gone."""
+def _decode_8bit(data: bytes, hint: str | None) -> str:
+    """Undeclared 8-bit header bytes: UTF-8 if valid, else the message's charset, else cp1252."""
+    for codec in ("utf-8", _codec(hint)):
+        if codec:
+            try:
+                return data.decode(codec)
+            except UnicodeError:
+                continue
+    return data.decode("cp1252", errors="replace")
+
+
+def _clean(text: str, hint: str | None = None) -> str:
+    """``text`` as valid Unicode: surrogate-escaped raw bytes decoded (see ``_decode_8bit``),
+    NULs and zero-width characters removed."""
     if any("\ud800" <= c <= "\udfff" for c in text):
         try:
-            text = _decode_bytes(text.encode("utf-8", "surrogateescape"), None)
+            text = _decode_8bit(text.encode("utf-8", "surrogateescape"), hint)
         except UnicodeEncodeError:
             text = text.encode("utf-8", "replace").decode("utf-8")
     return strip_zero_width(text.replace("\x00", ""))
@@ -132,9 +145,11 @@ def _codec(charset: str | None) -> str | None:
     if label in _CHARSET_ALIASES:
         return _CHARSET_ALIASES[label]
     try:
-        return codecs.lookup(label).name
+        info = codecs.lookup(label)
     except LookupError:
         return None
+    # base64, zlib, rot13 ... are codecs too, but not for text.
+    return info.name if getattr(info, "_is_text_encoding", True) else None
 
 
 def _decode_bytes(
@@ -147,19 +162,26 @@ def _decode_bytes(
     label = _label(charset)
     codec = _codec(label)
     notes: list[str] = []
-    if label and codec is None and label not in _CHARSET_ALIASES:
-        notes.append(f"{where}: unknown charset {label!r}; decoded as utf-8")
+    if label and codec is None:
+        known = label in _CHARSET_ALIASES  # x-unknown, unknown-8bit ...: a label for "no idea"
+        notes.append(
+            f"{where}: {'unknown' if not known else 'placeholder'} charset {label!r};"
+            " decoded as utf-8"
+        )
     text: str | None = None
     if codec:
         try:
             text = data.decode(codec)
-        except UnicodeDecodeError:
+        except UnicodeError:
             notes.append(f"{where}: bytes invalid in {label}; decoded as utf-8 where possible")
     if text is None:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            text = data.decode(codec or "cp1252", errors="replace")
+            try:
+                text = data.decode(codec or "cp1252", errors="replace")
+            except UnicodeError:  # codecs such as idna refuse errors="replace"
+                text = data.decode("cp1252", errors="replace")
     if defects is not None:
         defects.extend(notes)
     return text
@@ -179,9 +201,9 @@ def _raw_values(msg: Message, name: str) -> list[str]:
     return [str(v) for k, v in msg.raw_items() if k.lower() == wanted]
 
 
-def _decode_raw(raw: str, defects: list[str], where: str) -> str:
+def _decode_raw(raw: str, defects: list[str], where: str, hint: str | None = None) -> str:
     """A raw header value unfolded, 8-bit bytes and RFC 2047 encoded words decoded."""
-    text = _clean(_FOLD.sub("", raw)).replace("\r", "").replace("\n", " ")
+    text = _clean(_FOLD.sub("", raw), hint).replace("\r", "").replace("\n", " ")
     if "=?" not in text:
         return text.strip()
     try:
@@ -200,8 +222,13 @@ def _decode_raw(raw: str, defects: list[str], where: str) -> str:
     return text.strip()
 
 
-def _header_text(msg: Message, name: str, defects: list[str], prefix: str = "") -> str | None:
-    """The decoded value of the first ``name`` header, or None when the header is absent."""
+def _header_text(
+    msg: Message, name: str, defects: list[str], prefix: str = "", hint: str | None = None
+) -> str | None:
+    """The decoded value of the first ``name`` header, or None when the header is absent.
+
+    ``hint`` is the charset tried for raw 8-bit bytes that are not UTF-8.
+    """
     where = f"{prefix}{name}"
     raws = _raw_values(msg, name)
     if not raws:
@@ -212,16 +239,26 @@ def _header_text(msg: Message, name: str, defects: list[str], prefix: str = "") 
         defects.extend(f"{where}: {type(d).__name__}" for d in getattr(header, "defects", ()))
     except Exception as exc:
         defects.append(f"{where}: {type(exc).__name__} reading header; decoded the raw value")
-        return _decode_raw(raws[0], defects, where)
+        return _decode_raw(raws[0], defects, where, hint)
+    for charset in _ENCODED_WORD.findall(raws[0]):
+        label = _label(charset.split("*", 1)[0])
+        if _codec(label) is None and label not in _CHARSET_ALIASES:
+            defects.append(f"{where}: unknown charset {label!r} in encoded word; read as utf-8")
     if text is None or "\ufffd" in text or any("\udc80" <= c <= "\udcff" for c in raws[0]):
-        # Raw 8-bit header: the policy replaces its bytes; decode them as UTF-8/Windows-1252.
-        return _decode_raw(raws[0], defects, where)
-    return _clean(text).strip()
+        # Raw 8-bit header: the policy replaces its bytes; decode them ourselves.
+        text = _decode_raw(raws[0], defects, where, hint)
+    else:
+        text = _clean(text, hint).strip()
+    if _ENCODED_WORD.search(text):
+        defects.append(f"{where}: undecodable encoded word; kept raw")
+    return text
 
 
-def _addresses(msg: Message, name: str, defects: list[str], prefix: str = "") -> list[Address]:
+def _addresses(
+    msg: Message, name: str, defects: list[str], prefix: str = "", hint: str | None = None
+) -> list[Address]:
     """Every mailbox in every ``name`` header (groups flattened); entries without an address
-    are dropped."""
+    are dropped. ``hint`` as for ``_header_text``."""
     where = f"{prefix}{name}"
     raws = _raw_values(msg, name)
     if not raws:
@@ -230,12 +267,16 @@ def _addresses(msg: Message, name: str, defects: list[str], prefix: str = "") ->
     try:
         for header in msg.get_all(name) or []:
             defects.extend(f"{where}: {type(d).__name__}" for d in getattr(header, "defects", ()))
-            for addr in header.addresses:
-                found.append(Address(name=_clean(addr.display_name), email=_clean(addr.addr_spec)))
+            for addr in header.addresses:  # type: ignore[attr-defined]
+                name_text, email_text = (
+                    _clean(addr.display_name, hint),
+                    _clean(addr.addr_spec, hint),
+                )
+                found.append(Address(name=name_text, email=email_text))
     except Exception as exc:
         defects.append(f"{where}: {type(exc).__name__} parsing addresses; used getaddresses")
         found = []
-        unfolded = [_clean(_FOLD.sub("", r)).replace("\r", "").replace("\n", " ") for r in raws]
+        unfolded = [_clean(_FOLD.sub("", r), hint).replace("\n", " ") for r in raws]
         for display, addr in email.utils.getaddresses(unfolded):
             found.append(Address(name=_decode_raw(display, defects, where), email=addr.strip()))
     return [a for a in found if a.email]
@@ -330,17 +371,37 @@ def _filename(part: Message, defects: list[str]) -> str | None:
 
 
 def _generated_name(index: int, ctype: str) -> str:
-    ext = mimetypes.guess_extension(ctype) or (".txt" if ctype.startswith("message/") else ".bin")
-    return f"part-{index}{ext}"
+    """``part-<index>.<ext>`` for a part without a filename, the extension guessed from its type."""
+    maintype, _, subtype = ctype.partition("/")
+    ext = mimetypes.guess_extension(ctype)
+    if not ext and maintype in ("text", "message"):
+        ext = ".eml" if ctype in _EMBEDDED_MESSAGE_TYPES else ".txt"
+    media = maintype in ("image", "audio", "video")
+    if not ext and media and subtype.isalnum() and len(subtype) < 6:
+        ext = f".{subtype}"
+    return f"part-{index}{ext or '.bin'}"
+
+
+def _charset_hint(msg: Message) -> str | None:
+    """The first charset a text part declares: the likeliest encoding of raw 8-bit headers."""
+    try:
+        for part in msg.walk():
+            charset = _label(part.get_content_charset())
+            if charset and _codec(charset) not in (None, "utf-8", "ascii"):
+                return charset
+    except Exception:
+        return None
+    return None
 
 
 def _serialize(sub: object) -> bytes:
-    if isinstance(sub, Message):
-        try:
+    """A sub-message (or stray string) of a ``message/*`` part back to bytes; b"" if impossible."""
+    try:
+        if isinstance(sub, Message):
             return sub.as_bytes()
-        except Exception:
-            return str(sub).encode("utf-8", "surrogateescape")
-    return str(sub).encode("utf-8", "surrogateescape")
+        return str(sub).encode("utf-8", "surrogateescape")
+    except Exception:
+        return b""
 
 
 def _encoded_payload(part: Message) -> bytes:
@@ -355,7 +416,7 @@ def _encoded_payload(part: Message) -> bytes:
     try:
         return str(payload).encode("ascii", "surrogateescape")
     except UnicodeEncodeError:
-        return str(payload).encode("utf-8", "surrogateescape")
+        return str(payload).encode("utf-8", "replace")
 
 
 def _decoded_payload(part: Message) -> bytes:
@@ -426,7 +487,7 @@ def _add_attachment(
         )
         return
     tnef_body, files, error = unpack_tnef(data)
-    reason = error or f"TNEF container; its {len(files)} files are listed as separate attachments"
+    reason = error or f"TNEF container: {len(files)} file(s) unpacked as separate attachments"
     walk.attachments.append(
         ParsedAttachment(
             filename=name,
@@ -483,12 +544,13 @@ def _forwarded(part: Message, walk: _Walk, body: _Body, depth: int) -> None:
     if inner is None:
         return
     prefix = "forwarded "
-    subject = _header_text(inner, "Subject", walk.defects, prefix) or ""
+    hint = _charset_hint(inner)
+    subject = _header_text(inner, "Subject", walk.defects, prefix, hint) or ""
     if subject:
         walk.forwarded_subjects.append(subject)
     lines = []
     for name in ("From", "Date", "Subject", "To"):
-        value = _header_text(inner, name, walk.defects, prefix)
+        value = _header_text(inner, name, walk.defects, prefix, hint)
         if value:
             lines.append(f"{name}: {value}")
     text = _render(inner, "rfc822", walk, depth + 1)
@@ -617,14 +679,15 @@ def _parse(raw: bytes, cap: int) -> ParsedMessage:
     msg, early_defects = _load(raw)
     walk = _Walk(cap=cap, defects=early_defects)
     d = walk.defects
-    senders = _addresses(msg, "From", d) or _addresses(msg, "Sender", d)
+    hint = _charset_hint(msg)
+    senders = _addresses(msg, "From", d, hint=hint) or _addresses(msg, "Sender", d, hint=hint)
     if len(_raw_values(msg, "Subject")) > 1:
         d.append("Subject: several Subject headers; kept the first")
-    subject = _header_text(msg, "Subject", d) or ""
+    subject = _header_text(msg, "Subject", d, hint=hint) or ""
     message_id = _message_id(_header_text(msg, "Message-ID", d))
     in_reply_to = _message_id(_header_text(msg, "In-Reply-To", d))
-    to = tuple(_addresses(msg, "To", d))
-    cc = tuple(_addresses(msg, "Cc", d))
+    to = tuple(_addresses(msg, "To", d, hint=hint))
+    cc = tuple(_addresses(msg, "Cc", d, hint=hint))
     date = _date(msg, d)
     body_text = _render(msg, "mime", walk, 0).strip()
     return ParsedMessage(
@@ -656,6 +719,10 @@ def parse_message(
         return _parse(raw, attachment_max_bytes)
     except UnparseableMessage:
         raise
+    except RecursionError as exc:
+        raise UnparseableMessage(
+            "MIME structure nested too deeply for the parser (RecursionError)"
+        ) from exc
     except Exception as exc:
         raise UnparseableMessage(
             f"message could not be parsed: {type(exc).__name__}: {exc}"

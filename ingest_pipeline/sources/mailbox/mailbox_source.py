@@ -124,8 +124,9 @@ class MailboxSource:
                 continue
             try:
                 data = self._read(entry)
-            except OSError as exc:
-                yield FetchError(ref.external_id, f"cannot read message: {exc.strerror or exc}")
+            except (OSError, KeyError) as exc:
+                reason = getattr(exc, "strerror", None) or str(exc)
+                yield FetchError(ref.external_id, f"cannot read message: {reason}")
                 continue
             yield RawItem(external_id=entry.external_id, data=data, received_at=entry.received_at)
 
@@ -169,5 +170,5 @@ class MailboxSource:
     def _read(self, entry: _Entry) -> bytes:
         if self.kind == "mbox":
             assert self._mbox is not None
-            return self._mbox.get_bytes(entry.locator)
+            return self._mbox.get_bytes(int(entry.locator))
         return (self.path / entry.locator).read_bytes()

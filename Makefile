@@ -1,0 +1,48 @@
+# The two commands: `make run` (install, then import the bundled sample mailbox through
+# Dagster) and `make test` (install, then the whole suite). Everything lives in .venv/ and
+# .ingest/ inside this folder.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export DAGSTER_HOME ?= $(CURDIR)/.ingest/dagster_home
+
+.PHONY: install run test dev lint format bench clean lock
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/ingest-pipeline demo
+
+test: install
+	$(BIN)/python -m pytest
+
+dev: install
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster dev -m ingest_pipeline.definitions
+
+lint: install
+	$(BIN)/ruff check ingest_pipeline ingest_pipeline_tests bench scripts
+	$(BIN)/ruff format --check ingest_pipeline ingest_pipeline_tests bench scripts
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix ingest_pipeline ingest_pipeline_tests bench scripts
+	$(BIN)/ruff format ingest_pipeline ingest_pipeline_tests bench scripts
+
+bench: install
+	$(BIN)/python bench/persist_bench.py
+
+# Rewrite constraints.txt (the lock) from what the venv resolved.
+lock: install
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e ' > constraints.txt
+
+clean:
+	rm -rf $(VENV) .ingest

@@ -1,0 +1,106 @@
+"""Shared fixtures: app databases on SQLite and on real Postgres, and a Dagster test instance."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from ingest_pipeline.store.database import dispose_engine
+from ingest_pipeline.store.migrate import upgrade
+from ingest_pipeline_tests.postgres_server import find_postgres
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
+SAMPLE_MBOX = PROJECT_ROOT / "ingest_pipeline" / "sample_data" / "sample.mbox"
+
+_pg: dict[str, str | None] = {}
+
+
+def _postgres_admin_url() -> str:
+    if "url" not in _pg:
+        _pg["url"], _pg["why"] = find_postgres()
+    if _pg["url"] is None:
+        message = f"Postgres tests need a server: {_pg['why']}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (CI=true: a missing Postgres is an error, not a skip)")
+        pytest.skip(message)
+    return str(_pg["url"])
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[tuple[str, str]]:
+    """A migrated template database; each test copies it (CREATE DATABASE ... TEMPLATE)."""
+    admin = _postgres_admin_url()
+    name = f"ingest_tmpl_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(admin).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    dispose_engine(url)
+    yield admin, name
+    with engine.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _fresh_postgres(template: tuple[str, str]) -> Iterator[str]:
+    admin, template_name = template
+    name = f"ingest_test_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+    url = sa.make_url(admin).set(database=name).render_as_string(hide_password=False)
+    yield url
+    dispose_engine(url)
+    with engine.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _fresh_sqlite(tmp_path: Path) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    upgrade(url)
+    yield url
+    dispose_engine(url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated, empty app database: once on SQLite, once on Postgres."""
+    if request.param == "sqlite":
+        yield from _fresh_sqlite(tmp_path)
+    else:
+        yield from _fresh_postgres(request.getfixturevalue("postgres_template"))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> Iterator[str]:
+    yield from _fresh_sqlite(tmp_path)
+
+
+@pytest.fixture
+def postgres_url(postgres_template: tuple[str, str]) -> Iterator[str]:
+    yield from _fresh_postgres(postgres_template)
+
+
+@pytest.fixture
+def dagster_instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
+    """A Dagster instance on SQLite in a temp DAGSTER_HOME."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
+        yield instance
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"the shared corpus is not at {CORPUS}")
+    return CORPUS
