@@ -18,8 +18,10 @@ NOV2 = dt.date(2026, 11, 2)
 NOV3 = dt.date(2026, 11, 3)
 
 
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, sec: int = 0
+) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, sec, tzinfo=dt.UTC)
 
 
 def message(n: int, date: str = "Mon, 02 Nov 2026 12:00:00 +0000") -> bytes:
