@@ -39,6 +39,7 @@ import json
 import os
 import platform
 import random
+import signal
 import sys
 import time
 import uuid
@@ -523,6 +524,8 @@ def main(argv: list[str] | None = None) -> int:
         "--sample", type=int, default=10_000, help="rows timed when the baseline is sampled"
     )
     args = parser.parse_args(argv)
+    # SIGTERM (e.g. `kill PID`) unwinds like Ctrl-C, so the finally below drops the databases.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     n: int = args.messages
     if n < 1:
         parser.error("--messages must be at least 1")
@@ -540,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
             urls[role] = create_database(admin, admin_url, name)
             log(f"created database {name}")
         info = server_info(urls["pipeline"])
+        load_before = os.getloadavg()
         ids = {}
         for role, url in urls.items():
             ids[role] = seed(url, n)
@@ -579,6 +583,7 @@ def main(argv: list[str] | None = None) -> int:
             analyze(pipe_url)
             record(run_pipeline(pipe_url, pipe_id, n, batch, "re-run"))
 
+        load_after = os.getloadavg()
         checks = {role: digest(url) for role, url in urls.items()}
 
         order = {"first load": 0, "re-run": 1}
@@ -591,6 +596,13 @@ def main(argv: list[str] | None = None) -> int:
             f"(synchronous_commit={info['synchronous_commit']}, fsync={info['fsync']}, "
             f"shared_buffers={info['shared_buffers']}), {os.cpu_count()} CPUs, "
             f"upsert chunk {UPSERT_CHUNK}"
+        )
+        print(
+            "load average (1/5/15 min) at start "
+            + "/".join(f"{x:.2f}" for x in load_before)
+            + ", at end "
+            + "/".join(f"{x:.2f}" for x in load_after)
+            + " (other work on the machine skews the timings)"
         )
         print()
         print_table(timings)

@@ -16,7 +16,7 @@ from ingest_pipeline.sources.registry import PROVIDERS, build_source
 from ingest_pipeline.store import integrations as integrations_repo
 from ingest_pipeline.store.database import session_scope
 from ingest_pipeline.store.migrate import upgrade
-from ingest_pipeline.store.partition_report import DayReport, day_reports
+from ingest_pipeline.store.partition_report import DayReport, day_reports, integration_statuses
 
 SAMPLE_NAME = "sample-mailbox"
 
@@ -59,7 +59,9 @@ def add_integration(
 ) -> tuple[str, int]:
     """Check the source, store the integration, register its Dagster partition; returns key."""
     if task == "job_application" and job_id is None:
-        raise UsageError("--task job_application needs --job-id N (the job the applications are for)")
+        raise UsageError(
+            "--task job_application needs --job-id N (the job the applications are for)"
+        )
     source = build_source(provider=provider, account=str(Path(path).expanduser().resolve()))
     source.check()
     url = _migrated_url()
@@ -160,64 +162,84 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def print_summary(reports: list[DayReport], totals: dict[str, float]) -> None:
-    headers = ("day", "enumerated", "fetched", "parsed", "extracted", "persisted", "skipped",
-               "failed", "job postings", "applications")
-    rows = [
-        (r.day.isoformat(), r.enumerated, r.fetched, r.parsed, r.extracted, r.persisted,
-         r.skipped, r.failed, r.job_postings, r.job_applications)
+    headers = (
+        "day",
+        "enumerated",
+        "fetched",
+        "parsed",
+        "extracted",
+        "persisted",
+        "skipped",
+        "failed",
+        "job postings",
+        "applications",
+    )
+    rows: list[tuple[object, ...]] = [
+        (
+            r.day.isoformat(),
+            r.enumerated,
+            r.fetched,
+            r.parsed,
+            r.extracted,
+            r.persisted,
+            r.skipped,
+            r.failed,
+            r.job_postings,
+            r.job_applications,
+        )
         for r in reports
     ]
-    rows.append(("total", *(sum(int(row[i]) for row in rows) for i in range(1, len(headers)))))
+    numbers = [[int(str(cell)) for cell in row[1:]] for row in rows]
+    totals_row = [sum(column) for column in zip(*numbers, strict=True)] or [0] * (len(headers) - 1)
+    rows.append(("total", *totals_row))
     print()
     _print_table(headers, rows)
     inserted, updated = int(totals.get("inserted", 0)), int(totals.get("updated", 0))
     calls, hits = int(totals.get("extraction_calls", 0)), int(totals.get("cache_hits", 0))
     print()
     if inserted == 0 and updated == 0 and calls == 0:
-        print("Nothing changed: every item was already imported; no row was written and no "
-              "extraction call was made.")
+        print(
+            "Nothing changed: every item was already imported; no row was written and no "
+            "extraction call was made."
+        )
     else:
-        print(f"This run: {inserted} rows inserted, {updated} updated, {calls} extraction calls, "
-              f"{hits} served from the extraction cache.")
+        print(
+            f"This run: {inserted} rows inserted, {updated} updated, {calls} extraction calls, "
+            f"{hits} served from the extraction cache."
+        )
     if totals.get("failed_runs"):
         print(f"{int(totals['failed_runs'])} run(s) failed; see above and the Dagster UI.")
 
 
 def cmd_status(_: argparse.Namespace) -> int:
-    import sqlalchemy as sa
-
-    from ingest_pipeline.store.models import IngestItem
-
     with session_scope(_migrated_url()) as session:
-        rows = []
-        for r in integrations_repo.list_integrations(session):
-            counts: dict[str, int] = {
-                status: count
-                for status, count in session.execute(
-                    sa.select(IngestItem.status, sa.func.count())
-                    .where(IngestItem.integration_id == r.id)
-                    .group_by(IngestItem.status)
-                )
-            }
-            last = session.scalar(
-                sa.select(sa.func.max(IngestItem.updated_at)).where(IngestItem.integration_id == r.id)
-            )
-            error = session.scalar(
-                sa.select(IngestItem.last_error)
-                .where(IngestItem.integration_id == r.id, IngestItem.status == "failed")
-                .order_by(IngestItem.updated_at.desc())
-                .limit(1)
-            )
-            rows.append((
-                r.partition_key or "", r.status,
-                (r.last_sync_at or last).strftime("%Y-%m-%d %H:%M") if (r.last_sync_at or last) else "never",
-                r.last_sync_status or "-",
-                counts.get("done", 0), counts.get("skipped", 0), counts.get("failed", 0),
-                counts.get("pending", 0) + counts.get("processing", 0),
-                (r.last_sync_error or error or "")[:80],
-            ))
-    _print_table(("key", "status", "last activity", "last run", "done", "skipped", "failed",
-                  "unfinished", "latest error"), rows)
+        statuses = integration_statuses(session)
+    rows = [
+        (
+            s.key,
+            s.status,
+            s.last_activity.strftime("%Y-%m-%d %H:%M") if s.last_activity else "never",
+            s.last_run_status or "-",
+            s.done,
+            s.skipped,
+            s.failed,
+            s.unfinished,
+            (s.latest_error or "")[:80],
+        )
+        for s in statuses
+    ]
+    headers = (
+        "key",
+        "status",
+        "last activity",
+        "last run",
+        "done",
+        "skipped",
+        "failed",
+        "unfinished",
+        "latest error",
+    )
+    _print_table(headers, rows)
     return 0
 
 
@@ -239,8 +261,9 @@ def cmd_demo(_: argparse.Namespace) -> int:
             existing = integrations_repo.find_by_name(session, name)
             key = existing.partition_key if existing else None
         if key is None:
-            key, _ = add_integration(provider="mailbox", path=str(sample), task=task,
-                                     job_id=job_id, name=name)
+            key, _id = add_integration(
+                provider="mailbox", path=str(sample), task=task, job_id=job_id, name=name
+            )
             print(f"registered the bundled sample mailbox as integration {key} ({task})")
         print(f"\n== {name}: task {task} ==")
         reports, totals = run_days(key, MailboxSource(sample).receipt_days())
@@ -254,8 +277,12 @@ def _print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> No
     cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for n, row in enumerate(cells):
-        print("  ".join(c.rjust(w) if c.replace(".", "").isdigit() else c.ljust(w)
-                        for c, w in zip(row, widths, strict=True)).rstrip())
+        print(
+            "  ".join(
+                c.rjust(w) if c.replace(".", "").isdigit() else c.ljust(w)
+                for c, w in zip(row, widths, strict=True)
+            ).rstrip()
+        )
         if n == 0:
             print("  ".join("-" * w for w in widths))
 
@@ -298,9 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parsed = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        return int(parsed.func(parsed))
     except (UsageError, SourceError, integrations_repo.IntegrationNotFound) as exc:
         print(f"ingest-pipeline: error: {exc}", file=sys.stderr)
         return 2

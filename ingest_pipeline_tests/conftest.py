@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -104,3 +105,22 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"the shared corpus is not at {CORPUS}")
     return CORPUS
+
+
+@pytest.fixture
+def make_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """Make more fresh databases of a dialect ("sqlite" or "postgres") within one test."""
+    with contextlib.ExitStack() as stack:
+
+        def make(dialect: str) -> str:
+            if dialect == "sqlite":
+                folder = tmp_path / f"db-{uuid.uuid4().hex[:8]}"
+                folder.mkdir()
+                gen = _fresh_sqlite(folder)
+            else:
+                gen = _fresh_postgres(request.getfixturevalue("postgres_template"))
+            url = next(gen)
+            stack.callback(lambda: next(gen, None))
+            return url
+
+        yield make

@@ -36,7 +36,11 @@ def ingest_job(db_url: str, **limits: Any) -> dg.JobDefinition:
     """The code location's ingest job, bound to ``db_url``."""
     defs = dg.Definitions(
         assets=[ingest_mail],
-        asset_checks=[mail_no_duplicate_keys, mail_items_accounted, mail_failed_share_within_bounds],
+        asset_checks=[
+            mail_no_duplicate_keys,
+            mail_items_accounted,
+            mail_failed_share_within_bounds,
+        ],
         jobs=[ingest_mail_job],
         resources={
             "app_db": AppDatabaseResource(url=db_url),
@@ -52,7 +56,10 @@ def register_mailbox(
 ) -> str:
     with session_scope(db_url) as session:
         row = integrations.add_integration(
-            session, provider="mailbox", account=str(path), task=task,
+            session,
+            provider="mailbox",
+            account=str(path),
+            task=task,
             options={"job_id": job_id} if job_id is not None else {},
         )
         return row.partition_key or ""
@@ -79,6 +86,12 @@ def snapshot(db_url: str, *, natural: bool = False) -> dict[str, list[tuple[Any,
 
 def ledger_rows(db_url: str) -> list[dict[str, Any]]:
     with get_engine(db_url).connect() as connection:
-        return [dict(r._mapping) for r in connection.execute(sa.text(
-            "select external_id, partition_day, status, step, last_error from ingest_items order by id"
-        ))]
+        return [
+            dict(r._mapping)
+            for r in connection.execute(
+                sa.text(
+                    "select external_id, partition_day, status, step, last_error"
+                    " from ingest_items order by id"
+                )
+            )
+        ]

@@ -47,16 +47,31 @@ def start_throwaway_cluster() -> str | None:
         prefix = ["runuser", "-u", "postgres", "--"]
         shutil.chown(data, "postgres")
     port = _free_port()
-    subprocess.run([*prefix, initdb, "-D", data, "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True)
     subprocess.run(
-        [*prefix, pg_ctl, "-D", data, "-o", f"-p {port} -k {data} -h 127.0.0.1", "-w", "start",
-         "-l", os.path.join(data, "log")],
-        check=True, capture_output=True,
+        [*prefix, initdb, "-D", data, "-A", "trust", "-U", "postgres"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *prefix,
+            pg_ctl,
+            "-D",
+            data,
+            "-o",
+            f"-p {port} -k {data} -h 127.0.0.1",
+            "-w",
+            "start",
+            "-l",
+            os.path.join(data, "log"),
+        ],
+        check=True,
+        capture_output=True,
     )
     atexit.register(
-        lambda: subprocess.run([*prefix, pg_ctl, "-D", data, "-m", "immediate", "stop"],
-                               capture_output=True)
+        lambda: subprocess.run(
+            [*prefix, pg_ctl, "-D", data, "-m", "immediate", "stop"], capture_output=True
+        )
     )
     url = f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
     for _ in range(50):
@@ -70,7 +85,7 @@ def find_postgres() -> tuple[str | None, str]:
     """(admin URL, how it was found) or (None, why not)."""
     url = os.environ.get("INGEST_TEST_POSTGRES_URL", DEFAULT_URL)
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg2://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg2://" + url[len("postgresql://") :]
     if reachable(url):
         return url, "server"
     try:

@@ -1,12 +1,15 @@
 """The five ops of an ingest partition run; each calls the Dagster-free step function."""
 
-
 from typing import Any
 
 import dagster as dg
 
 from ingest_pipeline.defs.partitions import partition_of
-from ingest_pipeline.defs.resources import AppDatabaseResource, ExtractorResource, IngestLimitsResource
+from ingest_pipeline.defs.resources import (
+    AppDatabaseResource,
+    ExtractorResource,
+    IngestLimitsResource,
+)
 from ingest_pipeline.extraction.tasks import get_task
 from ingest_pipeline.sources.base import SourceError, TransientSourceError
 from ingest_pipeline.sources.registry import build_source
@@ -119,7 +122,9 @@ def gpt_op(
 ) -> dict[str, Any]:
     """Run the integration's extraction task through the cache."""
     ctx = step_context(context, app_db, limits)
-    summary = extract_partition(ctx, task=get_task(ctx.integration.task), extractor=extractor.build())
+    summary = extract_partition(
+        ctx, task=get_task(ctx.integration.task), extractor=extractor.build()
+    )
     _log_step(context, "gpt", summary)
     return {**upstream, **summary}
 
@@ -144,7 +149,9 @@ def persist_op(
     )
     metrics["skipped"] = summary.get("items_skipped", 0) + summary.get("items_duplicate", 0)
     metrics["failed"] = (
-        upstream.get("fetch_failed", 0) + upstream.get("parse_failed", 0)
-        + upstream.get("extraction_failed", 0) + summary.get("items_failed", 0)
+        upstream.get("fetch_failed", 0)
+        + upstream.get("parse_failed", 0)
+        + upstream.get("extraction_failed", 0)
+        + summary.get("items_failed", 0)
     )
     return dg.Output(metrics, metadata={k: v for k, v in metrics.items() if v is not None})

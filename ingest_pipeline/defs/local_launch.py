@@ -96,10 +96,15 @@ def materialize_days(
             metrics = dict(result.output_for_node("ingest__mail"))
         else:
             failures = [e for e in result.all_events if e.is_step_failure]
-            error = "; ".join(
-                str(e.step_failure_data.error.message).strip() if e.step_failure_data.error else "failed"
-                for e in failures
-            ) or "run failed"
+            error = (
+                "; ".join(
+                    str(e.step_failure_data.error.message).strip()
+                    if e.step_failure_data.error
+                    else "failed"
+                    for e in failures
+                )
+                or "run failed"
+            )
         outcome = RunOutcome(partition, result.run_id, result.success, metrics, error)
         on_done(outcome)
         outcomes.append(outcome)

@@ -1,6 +1,5 @@
 """The mail asset: one partition per integration-day, built by the five ingest ops."""
 
-
 from typing import Any
 
 import dagster as dg

@@ -1,6 +1,5 @@
 """Checks that run after each mail partition: nothing duplicated, nothing lost, metrics sane."""
 
-
 import dagster as dg
 
 from ingest_pipeline.defs.mail_assets import ingest_mail
@@ -12,7 +11,9 @@ from ingest_pipeline.store.integrations import find_integration
 from ingest_pipeline.store.partition_report import duplicate_keys
 
 
-def _partition(context: dg.AssetCheckExecutionContext, app_db: AppDatabaseResource) -> ledger.PartitionKey:
+def _partition(
+    context: dg.AssetCheckExecutionContext, app_db: AppDatabaseResource
+) -> ledger.PartitionKey:
     partition = partition_of(context)
     with session_scope(app_db.database_url()) as session:
         integration_id = find_integration(session, partition.integration_key).id

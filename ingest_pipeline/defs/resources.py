@@ -28,7 +28,11 @@ class ExtractorResource(dg.ConfigurableResource):
     min_confidence: float | None = None
 
     def resolved_min_confidence(self) -> float:
-        return self.min_confidence if self.min_confidence is not None else get_settings().min_confidence
+        return (
+            self.min_confidence
+            if self.min_confidence is not None
+            else get_settings().min_confidence
+        )
 
     def build(self) -> Extractor:
         kind = self.kind or get_settings().extractor
@@ -54,5 +58,7 @@ class IngestLimitsResource(dg.ConfigurableResource):
         return (
             self.batch_size or settings.fetch_batch_size,
             self.attachment_max_bytes or settings.attachment_max_bytes,
-            self.max_failed_share if self.max_failed_share is not None else settings.max_failed_share,
+            self.max_failed_share
+            if self.max_failed_share is not None
+            else settings.max_failed_share,
         )

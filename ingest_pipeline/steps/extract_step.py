@@ -24,7 +24,9 @@ def extract_partition(ctx: StepContext, *, task: TaskSpec, extractor: Extractor)
     cost = 0.0
     for session, items in claimed_batches(ctx, "parsed"):
         parsed = load_parsed(
-            session, [i.content_hash for i in items if i.content_hash], parser_version=PARSER_VERSION
+            session,
+            [i.content_hash for i in items if i.content_hash],
+            parser_version=PARSER_VERSION,
         )
         inputs: dict[int, ExtractionInput] = {}
         for item in items:
@@ -33,7 +35,10 @@ def extract_partition(ctx: StepContext, *, task: TaskSpec, extractor: Extractor)
                 inputs[item.id] = task.build_input(ParsedMessage.from_json(data))
         unique = {inp.content_hash: inp for inp in inputs.values()}
         known = extraction_cache.lookup(
-            session, list(unique), task=task.name, model=extractor.model,
+            session,
+            list(unique),
+            task=task.name,
+            model=extractor.model,
             prompt_version=task.prompt_version,
         )
         errors: dict[str, str] = {}
@@ -54,18 +59,17 @@ def extract_partition(ctx: StepContext, *, task: TaskSpec, extractor: Extractor)
             )
         updates = []
         for item in items:
-            inp = inputs.get(item.id)
-            if inp is None:
+            item_input = inputs.get(item.id)
+            if item_input is None:
                 failed += 1
                 updates.append(ledger.finish(item.id, "failed", reason="gpt: parse result missing"))
-            elif inp.content_hash in known:
+            elif item_input.content_hash in known:
                 extracted += 1
-                updates.append(
-                    {"id": item.id, "step": "extracted", "extraction_id": known[inp.content_hash]}
-                )
+                extraction_id = known[item_input.content_hash]
+                updates.append({"id": item.id, "step": "extracted", "extraction_id": extraction_id})
             else:
                 failed += 1
-                reason = f"gpt: {task.name} extraction failed: {errors[inp.content_hash]}"
+                reason = f"gpt: {task.name} extraction failed: {errors[item_input.content_hash]}"
                 updates.append(ledger.finish(item.id, "failed", reason=reason))
         ledger.mark(session, updates)
     return {

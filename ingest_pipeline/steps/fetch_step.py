@@ -35,19 +35,32 @@ def fetch_partition(ctx: StepContext, source: Source) -> dict[str, Any]:
             if isinstance(outcome, FetchError):
                 if outcome.retryable and item.attempts < MAX_FETCH_ATTEMPTS:
                     retry_later += 1
-                    updates.append({"id": item.id, "status": "pending", "last_error": outcome.reason})
+                    updates.append(
+                        {"id": item.id, "status": "pending", "last_error": outcome.reason}
+                    )
                 else:
                     failed += 1
-                    updates.append(ledger.finish(item.id, "failed", reason=f"fetch: {outcome.reason}"))
+                    updates.append(
+                        ledger.finish(item.id, "failed", reason=f"fetch: {outcome.reason}")
+                    )
                 continue
             blobs.append((outcome.content_hash, outcome.data))
             updates.append(
-                {"id": item.id, "step": "fetched", "content_hash": outcome.content_hash, "last_error": None}
+                {
+                    "id": item.id,
+                    "step": "fetched",
+                    "content_hash": outcome.content_hash,
+                    "last_error": None,
+                }
             )
             fetched += 1
         for item in by_external.values():
             failed += 1
-            updates.append(ledger.finish(item.id, "failed", reason="fetch: the source returned nothing for this item"))
+            updates.append(
+                ledger.finish(
+                    item.id, "failed", reason="fetch: the source returned nothing for this item"
+                )
+            )
         store_blobs(session, blobs)
         ledger.mark(session, updates)
     return {
@@ -56,4 +69,3 @@ def fetch_partition(ctx: StepContext, source: Source) -> dict[str, Any]:
         "fetch_retry_later": retry_later,
         "fetch_seconds": watch.seconds(),
     }
-

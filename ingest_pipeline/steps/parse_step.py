@@ -34,7 +34,9 @@ def parse_partition(ctx: StepContext, *, attachment_max_bytes: int) -> dict[str,
                 errors[digest] = "raw bytes missing from storage; re-fetch the item"
                 continue
             try:
-                fresh[digest] = parse_message(data, attachment_max_bytes=attachment_max_bytes).to_json()
+                fresh[digest] = parse_message(
+                    data, attachment_max_bytes=attachment_max_bytes
+                ).to_json()
             except UnparseableMessage as exc:
                 errors[digest] = str(exc)
         store_parsed(session, fresh, parser_version=PARSER_VERSION)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ingest_pipeline.domain import ParsedMessage
 from ingest_pipeline.extraction.tasks import TaskSpec
+from ingest_pipeline.steps.job_records import JobRecords, add_records, skip_reason
 from ingest_pipeline.steps.parse_step import PARSER_VERSION
 from ingest_pipeline.steps.step_context import StepContext, Stopwatch, claimed_batches
 from ingest_pipeline.store import ledger, mail_records
@@ -62,8 +63,14 @@ def _persist_batch(
     for item in items:
         data = parsed.get(item.content_hash or "")
         if data is None or item.extraction_id not in results:
-            updates.append(ledger.finish(item.id, "failed", step="persisted",
-                                         reason="persist: parse or extraction result missing"))
+            updates.append(
+                ledger.finish(
+                    item.id,
+                    "failed",
+                    step="persisted",
+                    reason="persist: parse or extraction result missing",
+                )
+            )
             counts["items_failed"] += 1
             continue
         message = ParsedMessage.from_json(data)
@@ -85,14 +92,20 @@ def _persist_batch(
         own_items.append(item)
         message_rows.append(
             mail_records.message_row(
-                integration_id=integration.id, item_id=item.id, key=key, message=message,
-                content_hash=item.content_hash or "", received_at=item.received_at,
+                integration_id=integration.id,
+                item_id=item.id,
+                key=key,
+                message=message,
+                content_hash=item.content_hash or "",
+                received_at=item.received_at,
             )
         )
     stored = mail_records.upsert_messages(session, message_rows)
     _add(counts, "messages", stored)
     assert stored.ids is not None
-    message_ids = {item.id: stored.ids[(integration.id, messages[item.id][0])] for item in own_items}
+    message_ids = {
+        item.id: stored.ids[(integration.id, messages[item.id][0])] for item in own_items
+    }
 
     attachment_rows = [
         row
@@ -101,61 +114,44 @@ def _persist_batch(
     ]
     _add(counts, "attachments", mail_records.upsert_attachments(session, attachment_rows))
 
-    postings: list[dict[str, Any]] = []
-    candidates: dict[str, dict[str, Any]] = {}
-    applications: list[tuple[str, dict[str, Any]]] = []
+    job_id = integration.options.get("job_id")
+    records = JobRecords()
     for item in own_items:
         result = results[item.extraction_id or 0]
-        confidence = float(result.get("confidence") or 0.0)
-        skip = _skip_reason(task, result, confidence, min_confidence)
-        key = mail_records.candidate_key(result) if task.name == "job_application" else None
-        if skip is None and task.name == "job_application" and key is None:
-            skip = "no applicant found: the extraction has neither an email nor a name"
+        skip = skip_reason(task, result, min_confidence=min_confidence)
         if skip is not None:
             updates.append(ledger.finish(item.id, "skipped", step="persisted", reason=skip))
             counts["items_skipped"] += 1
             continue
         updates.append(ledger.finish(item.id, "done", step="persisted"))
         counts["items_done"] += 1
-        common = {"integration_id": integration.id, "message_id": message_ids[item.id],
-                  "extraction_id": item.extraction_id, "confidence": confidence}
-        if task.name == "job_posting":
-            postings.append({**common, **{f: result.get(f) for f in (
-                "title", "company", "location", "remote", "rate", "contact")},
-                "skills": list(result.get("skills") or [])})
-        else:
-            assert key is not None
-            emails = list(result.get("emails") or [])
-            candidates[key] = {
-                "tenant_id": integration.tenant_id, "candidate_key": key,
-                "name": result.get("name"), "email": emails[0] if emails else None,
-                "phones": list(result.get("phones") or []), "location": result.get("location"),
-                "skills": list(result.get("skills") or []),
-                "years_experience": result.get("years_experience"),
-                "links": list(result.get("links") or []), "summary": result.get("summary"),
-            }
-            applications.append((key, {**common, "job_id": int(integration.options["job_id"])}))  # type: ignore[call-overload]
-    _add(counts, "job_postings", mail_records.upsert_job_postings(session, postings))
-    stored_candidates = mail_records.upsert_candidates(session, list(candidates.values()))
-    _add(counts, "candidates", stored_candidates)
-    assert stored_candidates.ids is not None
-    application_rows = {
-        (stored_candidates.ids[(integration.tenant_id, key)]): {
-            **row, "candidate_id": stored_candidates.ids[(integration.tenant_id, key)]
-        }
-        for key, row in applications
-    }
-    _add(counts, "job_applications",
-         mail_records.upsert_applications(session, list(application_rows.values())))
+        add_records(
+            records,
+            task=task,
+            result=result,
+            integration_id=integration.id,
+            tenant_id=integration.tenant_id,
+            job_id=int(job_id) if isinstance(job_id, int | str) else None,
+            message_id=message_ids[item.id],
+            extraction_id=item.extraction_id or 0,
+        )
+    _store_records(session, records, tenant_id=integration.tenant_id, counts=counts)
     ledger.mark(session, updates)
 
 
-def _skip_reason(
-    task: TaskSpec, result: dict[str, Any], confidence: float, min_confidence: float
-) -> str | None:
-    what = "a job posting" if task.name == "job_posting" else "a job application"
-    if not result.get(task.positive_field):
-        return f"not {what} (confidence {confidence:.2f})"
-    if confidence < min_confidence:
-        return f"looks like {what} but confidence {confidence:.2f} is below the {min_confidence:.2f} threshold"
-    return None
+def _store_records(
+    session: Session, records: JobRecords, *, tenant_id: str, counts: Counter[str]
+) -> None:
+    _add(counts, "job_postings", mail_records.upsert_job_postings(session, records.postings))
+    candidates = mail_records.upsert_candidates(session, list(records.candidates.values()))
+    _add(counts, "candidates", candidates)
+    assert candidates.ids is not None
+    applications = {}
+    for key, row in records.applications:
+        candidate_id = candidates.ids[(tenant_id, key)]
+        applications[candidate_id] = {**row, "candidate_id": candidate_id}
+    _add(
+        counts,
+        "job_applications",
+        mail_records.upsert_applications(session, list(applications.values())),
+    )

@@ -61,7 +61,11 @@ def claimed_batches(ctx: StepContext, step: str) -> Iterator[tuple[Session, list
     while True:
         with session_scope(ctx.database_url) as session:
             items = ledger.claim(
-                session, ctx.part, step=step, run_id=ctx.run_id, limit=ctx.batch_size,
+                session,
+                ctx.part,
+                step=step,
+                run_id=ctx.run_id,
+                limit=ctx.batch_size,
                 after_id=last_id,
             )
             if not items:

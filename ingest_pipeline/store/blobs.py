@@ -9,14 +9,21 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ingest_pipeline.store.models import ParsedItemRow, RawItemBlob
-from ingest_pipeline.store.upsert import upsert
+from ingest_pipeline.store.upsert import table_of, upsert
 
 
 def store_blobs(session: Session, blobs: Iterable[tuple[str, bytes]]) -> int:
     """Store (sha256, bytes) pairs; bytes already stored are not written again."""
-    rows = [{"sha256": digest, "size": len(data), "data": data} for digest, data in dict(blobs).items()]
+    rows = [
+        {"sha256": digest, "size": len(data), "data": data} for digest, data in dict(blobs).items()
+    ]
     return upsert(
-        session, RawItemBlob.__table__, rows, keys=("sha256",), update=(), id_column=None  # type: ignore[arg-type]
+        session,
+        table_of(RawItemBlob),
+        rows,
+        keys=("sha256",),
+        update=(),
+        id_column=None,
     ).inserted
 
 
@@ -30,7 +37,9 @@ def load_blobs(session: Session, digests: Sequence[str]) -> dict[str, bytes]:
     return {digest: bytes(data) for digest, data in rows}
 
 
-def store_parsed(session: Session, parsed: dict[str, dict[str, Any]], *, parser_version: str) -> None:
+def store_parsed(
+    session: Session, parsed: dict[str, dict[str, Any]], *, parser_version: str
+) -> None:
     """Store parse results by raw content hash; existing ones are kept."""
     rows = [
         {"content_hash": digest, "parser_version": parser_version, "data": data}
@@ -38,7 +47,7 @@ def store_parsed(session: Session, parsed: dict[str, dict[str, Any]], *, parser_
     ]
     upsert(
         session,
-        ParsedItemRow.__table__,  # type: ignore[arg-type]
+        table_of(ParsedItemRow),
         rows,
         keys=("content_hash", "parser_version"),
         update=(),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ingest_pipeline.domain import ExtractionOutcome
 from ingest_pipeline.store.models import LlmExtraction
-from ingest_pipeline.store.upsert import upsert
+from ingest_pipeline.store.upsert import table_of, upsert
 
 
 def lookup(
@@ -46,7 +46,7 @@ def save(session: Session, *, content_hash: str, task: str, outcome: ExtractionO
         "extra": outcome.extra,
     }
     keys = ("content_hash", "task", "model", "prompt_version")
-    result = upsert(session, LlmExtraction.__table__, [row], keys=keys, update=())  # type: ignore[arg-type]
+    result = upsert(session, table_of(LlmExtraction), [row], keys=keys, update=())
     assert result.ids is not None
     return int(result.ids[tuple(row[k] for k in keys)])
 

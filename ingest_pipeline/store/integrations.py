@@ -95,7 +95,9 @@ def record_sync(
     session.execute(
         sa.update(Integration)
         .where(Integration.id == integration_id)
-        .values(last_sync_at=dt.datetime.now(dt.UTC), last_sync_status=status, last_sync_error=error)
+        .values(
+            last_sync_at=dt.datetime.now(dt.UTC), last_sync_status=status, last_sync_error=error
+        )
     )
 
 

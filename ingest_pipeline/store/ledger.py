@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ingest_pipeline.domain import TERMINAL_STATUSES, ItemRef
 from ingest_pipeline.store.models import IngestItem, PartitionCursor, utcnow
-from ingest_pipeline.store.upsert import upsert
+from ingest_pipeline.store.upsert import table_of, upsert
 
 ACTIVE_STATUSES = ("pending", "processing")
 
@@ -52,7 +52,7 @@ def record_enumerated(
     ]
     result = upsert(
         session,
-        IngestItem.__table__,  # type: ignore[arg-type]
+        table_of(IngestItem),
         rows,
         keys=("integration_id", "stream", "external_id"),
         update=(),
@@ -65,7 +65,9 @@ def get_cursor(session: Session, part: PartitionKey) -> PartitionCursor | None:
     return session.get(PartitionCursor, (part.integration_id, part.stream, part.day))
 
 
-def save_cursor(session: Session, part: PartitionKey, *, cursor: str | None, complete: bool) -> None:
+def save_cursor(
+    session: Session, part: PartitionKey, *, cursor: str | None, complete: bool
+) -> None:
     """Remember where enumeration stopped; writes nothing when the value is unchanged."""
     row = get_cursor(session, part)
     if row is None:
@@ -135,7 +137,9 @@ def mark(session: Session, updates: Sequence[Mapping[str, Any]]) -> None:
     session.execute(sa.update(IngestItem), [{**u, "updated_at": now} for u in updates])
 
 
-def finish(item_id: int, status: str, *, step: str | None = None, reason: str | None = None) -> dict[str, Any]:
+def finish(
+    item_id: int, status: str, *, step: str | None = None, reason: str | None = None
+) -> dict[str, Any]:
     """The update that ends an item: ``done``, ``failed`` or ``skipped`` with its reason."""
     assert status in TERMINAL_STATUSES, status
     update: dict[str, Any] = {"id": item_id, "status": status, "last_error": reason}

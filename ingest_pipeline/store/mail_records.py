@@ -17,7 +17,7 @@ from ingest_pipeline.store.models import (
     JobPostingRow,
     Message,
 )
-from ingest_pipeline.store.upsert import UpsertResult, upsert
+from ingest_pipeline.store.upsert import UpsertResult, table_of, upsert
 
 
 def message_key(message: ParsedMessage, content_hash: str) -> str:
@@ -25,9 +25,7 @@ def message_key(message: ParsedMessage, content_hash: str) -> str:
     return (message.message_id or f"sha256:{content_hash}")[:512]
 
 
-def message_owners(
-    session: Session, integration_id: int, keys: Sequence[str]
-) -> dict[str, int]:
+def message_owners(session: Session, integration_id: int, keys: Sequence[str]) -> dict[str, int]:
     """For each stored message key, the ledger item it was first stored from."""
     if not keys:
         return {}
@@ -92,32 +90,34 @@ def candidate_key(result: dict[str, Any]) -> str | None:
     return f"name:{name}"[:320] if name else None
 
 
-def _table(model: type[Any]) -> sa.Table:
-    return model.__table__  # type: ignore[no-any-return]
-
-
 def upsert_messages(session: Session, rows: list[dict[str, Any]]) -> UpsertResult:
-    return upsert(session, _table(Message), rows, keys=("integration_id", "message_key"))
+    return upsert(session, table_of(Message), rows, keys=("integration_id", "message_key"))
 
 
 def upsert_attachments(session: Session, rows: list[dict[str, Any]]) -> UpsertResult:
-    return upsert(session, _table(Attachment), rows, keys=("message_id", "ordinal"), id_column=None)
+    return upsert(
+        session, table_of(Attachment), rows, keys=("message_id", "ordinal"), id_column=None
+    )
 
 
 def upsert_job_postings(session: Session, rows: list[dict[str, Any]]) -> UpsertResult:
     return upsert(
-        session, _table(JobPostingRow), rows, keys=("integration_id", "message_id"), id_column=None
+        session,
+        table_of(JobPostingRow),
+        rows,
+        keys=("integration_id", "message_id"),
+        id_column=None,
     )
 
 
 def upsert_candidates(session: Session, rows: list[dict[str, Any]]) -> UpsertResult:
-    return upsert(session, _table(Candidate), rows, keys=("tenant_id", "candidate_key"))
+    return upsert(session, table_of(Candidate), rows, keys=("tenant_id", "candidate_key"))
 
 
 def upsert_applications(session: Session, rows: list[dict[str, Any]]) -> UpsertResult:
     return upsert(
         session,
-        _table(JobApplicationRow),
+        table_of(JobApplicationRow),
         rows,
         keys=("integration_id", "job_id", "candidate_id"),
         id_column=None,

@@ -94,9 +94,7 @@ class PartitionCursor(Base):
 
     __tablename__ = "partition_cursors"
 
-    integration_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("integrations.id"), primary_key=True
-    )
+    integration_id: Mapped[int] = mapped_column(sa.ForeignKey("integrations.id"), primary_key=True)
     stream: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     partition_day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     cursor: Mapped[str | None] = mapped_column(sa.Text)

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ingest_pipeline.store.models import IngestItem, JobApplicationRow, JobPostingRow, Message
+from ingest_pipeline.store.models import (
+    IngestItem,
+    Integration,
+    JobApplicationRow,
+    JobPostingRow,
+    Message,
+)
 
 STEP_ORDER = ("none", "fetched", "parsed", "extracted", "persisted")
 
@@ -69,7 +75,9 @@ def day_reports(session: Session, integration_id: int, days: list[dt.date]) -> l
 
 
 def _per_day(
-    session: Session, model: type[JobPostingRow] | type[JobApplicationRow], integration_id: int,
+    session: Session,
+    model: type[JobPostingRow] | type[JobApplicationRow],
+    integration_id: int,
     days: list[dt.date],
 ) -> dict[dt.date, int]:
     rows = session.execute(
@@ -89,7 +97,11 @@ def duplicate_keys(session: Session, integration_id: int) -> dict[str, int]:
         ("ingest_items", IngestItem, (IngestItem.stream, IngestItem.external_id)),
         ("messages", Message, (Message.message_key,)),
         ("job_postings", JobPostingRow, (JobPostingRow.message_id,)),
-        ("job_applications", JobApplicationRow, (JobApplicationRow.job_id, JobApplicationRow.candidate_id)),
+        (
+            "job_applications",
+            JobApplicationRow,
+            (JobApplicationRow.job_id, JobApplicationRow.candidate_id),
+        ),
     ):
         count = session.scalar(
             sa.select(sa.func.count()).select_from(
@@ -103,3 +115,60 @@ def duplicate_keys(session: Session, integration_id: int) -> dict[str, int]:
         if count:
             found[label] = int(count)
     return found
+
+
+@dataclass(frozen=True)
+class IntegrationStatus:
+    """What ``ingest-pipeline status`` shows for one integration."""
+
+    key: str
+    status: str
+    last_activity: dt.datetime | None
+    last_run_status: str | None
+    done: int
+    skipped: int
+    failed: int
+    unfinished: int
+    latest_error: str | None
+
+
+def integration_statuses(session: Session) -> list[IntegrationStatus]:
+    """Per integration: item counts by status, latest activity, and the latest error."""
+    counts: dict[int, dict[str, int]] = {}
+    for integration_id, status, count in session.execute(
+        sa.select(IngestItem.integration_id, IngestItem.status, sa.func.count()).group_by(
+            IngestItem.integration_id, IngestItem.status
+        )
+    ):
+        counts.setdefault(integration_id, {})[status] = count
+    last_activity = {
+        integration_id: moment
+        for integration_id, moment in session.execute(
+            sa.select(IngestItem.integration_id, sa.func.max(IngestItem.updated_at)).group_by(
+                IngestItem.integration_id
+            )
+        )
+    }
+    result = []
+    for row in session.scalars(sa.select(Integration).order_by(Integration.id)):
+        c = counts.get(row.id, {})
+        latest_error = row.last_sync_error or session.scalar(
+            sa.select(IngestItem.last_error)
+            .where(IngestItem.integration_id == row.id, IngestItem.status == "failed")
+            .order_by(IngestItem.updated_at.desc(), IngestItem.id.desc())
+            .limit(1)
+        )
+        result.append(
+            IntegrationStatus(
+                key=row.partition_key or "",
+                status=row.status,
+                last_activity=row.last_sync_at or last_activity.get(row.id),
+                last_run_status=row.last_sync_status,
+                done=c.get("done", 0),
+                skipped=c.get("skipped", 0),
+                failed=c.get("failed", 0),
+                unfinished=c.get("pending", 0) + c.get("processing", 0),
+                latest_error=latest_error,
+            )
+        )
+    return result

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,6 +26,11 @@ class UpsertResult:
     updated: int = 0
     unchanged: int = 0
     ids: dict[tuple[Any, ...], Any] | None = None
+
+
+def table_of(model: type[Any]) -> sa.Table:
+    """The Core table of an ORM model."""
+    return cast(sa.Table, model.__table__)
 
 
 def _insert(session: Session, table: sa.Table) -> Any:

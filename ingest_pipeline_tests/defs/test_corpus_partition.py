@@ -59,11 +59,14 @@ def test_every_corpus_message_is_accounted_for(
         if row["status"] != "done":
             assert row["last_error"], row
     evaluations = [
-        e for e in dagster_instance.all_logs(outcome.run_id)
+        e
+        for e in dagster_instance.all_logs(outcome.run_id)
         if e.dagster_event and e.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
     assert evaluations
-    by_name = {e.dagster_event.event_specific_data.check_name: e.dagster_event.event_specific_data
-               for e in evaluations}
+    by_name = {
+        e.dagster_event.event_specific_data.check_name: e.dagster_event.event_specific_data
+        for e in evaluations
+    }
     assert by_name["mail_items_accounted"].passed
     assert by_name["mail_no_duplicate_keys"].passed

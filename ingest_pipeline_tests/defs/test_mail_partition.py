@@ -54,11 +54,22 @@ def test_sample_mailbox_imports_every_day_and_passes_checks(
     assert _count(db_url, "job_postings") >= 18
     assert _count(db_url, "attachments") >= 12
 
-    materialization = dagster_instance.get_latest_materialization_event(dg.AssetKey(["ingest", "mail"]))
+    materialization = dagster_instance.get_latest_materialization_event(
+        dg.AssetKey(["ingest", "mail"])
+    )
     assert materialization is not None
     metadata = materialization.asset_materialization.metadata  # type: ignore[union-attr]
-    for name in ("enumerated", "fetched", "inserted", "updated", "skipped", "failed",
-                 "duration_seconds", "extraction_calls", "cache_hits"):
+    for name in (
+        "enumerated",
+        "fetched",
+        "inserted",
+        "updated",
+        "skipped",
+        "failed",
+        "duration_seconds",
+        "extraction_calls",
+        "cache_hits",
+    ):
         assert name in metadata, name
 
 
@@ -82,13 +93,18 @@ def test_duplicate_delivery_is_stored_once_and_skipped_with_reason(
 ) -> None:
     key = register_mailbox(sqlite_url, SAMPLE_MBOX)
     run_days(sqlite_url, dagster_instance, key, DAYS)
-    duplicates = [r for r in ledger_rows(sqlite_url) if "duplicate delivery" in (r["last_error"] or "")]
+    duplicates = [
+        r for r in ledger_rows(sqlite_url) if "duplicate delivery" in (r["last_error"] or "")
+    ]
     assert len(duplicates) == 2
     assert all(r["status"] == "skipped" for r in duplicates)
     with get_engine(sqlite_url).connect() as c:
-        stored = c.execute(sa.text(
-            "select count(*) from messages where message_key like '<req01.%' or message_key like '<app03.%'"
-        )).scalar_one()
+        stored = c.execute(
+            sa.text(
+                "select count(*) from messages"
+                " where message_key like '<req01.%' or message_key like '<app03.%'"
+            )
+        ).scalar_one()
     assert stored == 2
 
 
@@ -98,11 +114,17 @@ def test_message_lands_on_its_receipt_day_whatever_its_date_header(
     key = register_mailbox(sqlite_url, SAMPLE_MBOX)
     run_days(sqlite_url, dagster_instance, key, DAYS)
     with get_engine(sqlite_url).connect() as c:
-        rows = dict(c.execute(sa.text(
-            "select m.message_key, i.partition_day from messages m "
-            "join ingest_items i on i.id = m.source_item_id "
-            "where m.message_key like '<bad01.%' or m.message_key like '<personal07.%'"
-        )).tuples().all())
+        rows = dict(
+            c.execute(
+                sa.text(
+                    "select m.message_key, i.partition_day from messages m "
+                    "join ingest_items i on i.id = m.source_item_id "
+                    "where m.message_key like '<bad01.%' or m.message_key like '<personal07.%'"
+                )
+            )
+            .tuples()
+            .all()
+        )
     days = {k.split(".")[0]: str(v)[:10] for k, v in rows.items()}
     assert days == {"<bad01": "2026-11-02", "<personal07": "2026-11-08"}
 
@@ -115,9 +137,9 @@ def test_job_application_task_creates_candidates_tied_to_the_job(
     assert all(o.success for o in outcomes)
     with get_engine(db_url).connect() as c:
         jobs = {r[0] for r in c.execute(sa.text("select job_id from job_applications"))}
-        with_email = c.execute(sa.text(
-            "select count(*) from candidates where email like '%@%'"
-        )).scalar_one()
+        with_email = c.execute(
+            sa.text("select count(*) from candidates where email like '%@%'")
+        ).scalar_one()
     assert jobs == {42}
     assert _count(db_url, "job_applications") >= 12
     assert with_email >= 12

@@ -80,7 +80,9 @@ class MailboxSource:
     def check(self) -> None:
         kind = self.kind
         if not os.access(self.path, os.R_OK):
-            raise SourceError(f"mailbox path {str(self.path)!r} is not readable (permission denied)")
+            raise SourceError(
+                f"mailbox path {str(self.path)!r} is not readable (permission denied)"
+            )
         if kind == "mbox":
             try:
                 with self.path.open("rb") as handle:
@@ -111,7 +113,9 @@ class MailboxSource:
             chunk = entries[offset : offset + PAGE_SIZE]
             offset += len(chunk)
             yield Page(
-                items=[ItemRef(external_id=e.external_id, received_at=e.received_at) for e in chunk],
+                items=[
+                    ItemRef(external_id=e.external_id, received_at=e.received_at) for e in chunk
+                ],
                 cursor=str(offset),
             )
 
@@ -170,5 +174,5 @@ class MailboxSource:
     def _read(self, entry: _Entry) -> bytes:
         if self.kind == "mbox":
             assert self._mbox is not None
-            return self._mbox.get_bytes(int(entry.locator))
+            return self._mbox.get_bytes(int(entry.locator))  # type: ignore[arg-type]  # int keys
         return (self.path / entry.locator).read_bytes()
