@@ -11,7 +11,7 @@ INTEGRATION_DIMENSION = "integration"
 DATE_DIMENSION = "date"
 
 integration_partitions = dg.DynamicPartitionsDefinition(name=INTEGRATION_DIMENSION)
-day_partitions = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_offset=1, timezone="UTC")
+day_partitions = dg.DailyPartitionsDefinition(start_date="1990-01-01", end_offset=1, timezone="UTC")
 ingest_partitions = dg.MultiPartitionsDefinition(
     {DATE_DIMENSION: day_partitions, INTEGRATION_DIMENSION: integration_partitions}
 )

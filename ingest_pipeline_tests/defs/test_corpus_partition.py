@@ -1,4 +1,5 @@
-"""Every message of the shared real-world corpus goes through a full partition run."""
+"""Every message of the shared real-world corpus goes through full partition runs: each ends
+done, skipped or failed with a reason, the runs succeed, and nothing raises out of the parser."""
 
 from __future__ import annotations
 
@@ -10,27 +11,15 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from ingest_pipeline.sources.mailbox.mailbox_source import MailboxSource
+from ingest_pipeline_tests.corpus_files import mbox_files, single_message_files
 from ingest_pipeline_tests.pipeline_runner import ledger_rows, register_mailbox, run_days
 
 DAY = dt.date(2026, 11, 3)
 
 
-def corpus_messages(corpus: Path) -> list[Path]:
-    """Every single-message file of the corpus (mbox files are read by the mbox test)."""
-    found = []
-    for path in sorted(corpus.rglob("*")):
-        if not path.is_file() or path.name in {"README.md", ".gitattributes"}:
-            continue
-        if path.suffix.lower() in {".eml", ".msg", ".txt", ""} or "emails" in path.parts:
-            head = path.read_bytes()[:5]
-            if head == b"From ":
-                continue
-            found.append(path)
-    return found
-
-
 def as_eml_folder(paths: list[Path], folder: Path, day: dt.date) -> None:
-    """Copy messages into a folder of .eml files received on ``day`` (file mtime)."""
+    """Copy messages into a folder of .eml files received on ``day`` (their mtime)."""
     folder.mkdir()
     stamp = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC).timestamp()
     for n, path in enumerate(paths):
@@ -39,12 +28,30 @@ def as_eml_folder(paths: list[Path], folder: Path, day: dt.date) -> None:
         os.utime(target, (stamp, stamp))
 
 
+def check_results(instance: dg.DagsterInstance, run_id: str) -> dict[str, bool]:
+    results = {}
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        if event and event.event_type_value == "ASSET_CHECK_EVALUATION":
+            results[event.event_specific_data.check_name] = event.event_specific_data.passed
+    return results
+
+
+def assert_accounted(db_url: str, expected: int) -> None:
+    rows = ledger_rows(db_url)
+    assert len(rows) == expected
+    for row in rows:
+        assert row["status"] in {"done", "skipped", "failed"}, row
+        if row["status"] != "done":
+            assert row["last_error"], row
+
+
 @pytest.mark.slow
-def test_every_corpus_message_is_accounted_for(
+def test_every_single_message_file_is_accounted_for(
     corpus: Path, sqlite_url: str, dagster_instance: dg.DagsterInstance, tmp_path: Path
 ) -> None:
-    messages = [p for p in corpus_messages(corpus) if p.suffix.lower() in {".eml", ".msg", ""}]
-    assert len(messages) > 100
+    messages = single_message_files()
+    assert len(messages) == 152
     folder = tmp_path / "corpus"
     as_eml_folder(messages, folder, DAY)
     key = register_mailbox(sqlite_url, folder)
@@ -52,21 +59,23 @@ def test_every_corpus_message_is_accounted_for(
     [outcome] = run_days(sqlite_url, dagster_instance, key, [DAY])
 
     assert outcome.success, outcome.error
-    rows = ledger_rows(sqlite_url)
-    assert len(rows) == len(messages)
-    for row in rows:
-        assert row["status"] in {"done", "skipped", "failed"}, row
-        if row["status"] != "done":
-            assert row["last_error"], row
-    evaluations = [
-        e
-        for e in dagster_instance.all_logs(outcome.run_id)
-        if e.dagster_event and e.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"
-    ]
-    assert evaluations
-    by_name = {
-        e.dagster_event.event_specific_data.check_name: e.dagster_event.event_specific_data
-        for e in evaluations
-    }
-    assert by_name["mail_items_accounted"].passed
-    assert by_name["mail_no_duplicate_keys"].passed
+    assert_accounted(sqlite_url, len(messages))
+    checks = check_results(dagster_instance, outcome.run_id)
+    assert checks["mail_items_accounted"] and checks["mail_no_duplicate_keys"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mbox", mbox_files(), ids=lambda p: p.name)
+def test_every_mbox_message_is_accounted_for(
+    corpus: Path, mbox: Path, sqlite_url: str, dagster_instance: dg.DagsterInstance
+) -> None:
+    source = MailboxSource(mbox)
+    days = source.receipt_days()
+    key = register_mailbox(sqlite_url, mbox)
+
+    outcomes = run_days(sqlite_url, dagster_instance, key, days)
+
+    assert all(o.success for o in outcomes), [o.error for o in outcomes]
+    assert_accounted(sqlite_url, len({e.external_id for e in source._index().values()}))
+    for outcome in outcomes:
+        assert check_results(dagster_instance, outcome.run_id)["mail_items_accounted"]

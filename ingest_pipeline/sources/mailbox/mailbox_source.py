@@ -10,8 +10,6 @@ lands in exactly one day.
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
-import mailbox
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -20,6 +18,7 @@ from pathlib import Path
 
 from ingest_pipeline.domain import FetchError, ItemRef, Page, RawItem, Window, sha256_hex
 from ingest_pipeline.sources.base import SourceError, SourceLimits
+from ingest_pipeline.sources.mailbox.mbox_reader import BOM, from_line_time, read_span, scan_mbox
 
 PAGE_SIZE = 200
 _MAILDIR_TIME = re.compile(r"^(\d{9,11})(?:\.|$)")
@@ -38,24 +37,6 @@ def _utc_from_timestamp(value: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(value, tz=dt.UTC)
 
 
-def mbox_from_line_time(from_line: str) -> dt.datetime | None:
-    """The receipt time of an mbox ``From `` line body (``sender asctime``, taken as UTC)."""
-    parts = from_line.split(None, 1)
-    if len(parts) < 2:
-        return None
-    tail = " ".join(parts[1].split())
-    for fmt in ("%a %b %d %H:%M:%S %Y", "%a %b %d %H:%M:%S %z %Y", "%a %b %d %H:%M %Y"):
-        try:
-            parsed = dt.datetime.strptime(tail, fmt)
-        except ValueError:
-            continue
-        return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
-    parsed_rfc = email.utils.parsedate_tz(tail)
-    if parsed_rfc:
-        return _utc_from_timestamp(email.utils.mktime_tz(parsed_rfc))
-    return None
-
-
 class MailboxSource:
     """Reads messages from a local mailbox path (mbox, Maildir or ``.eml`` folder)."""
 
@@ -64,7 +45,6 @@ class MailboxSource:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).expanduser()
         self._entries: dict[str, _Entry] | None = None
-        self._mbox: mailbox.mbox | None = None
 
     @property
     def kind(self) -> str:
@@ -86,7 +66,7 @@ class MailboxSource:
         if kind == "mbox":
             try:
                 with self.path.open("rb") as handle:
-                    head = handle.read(5)
+                    head = handle.read(len(BOM) + 5).removeprefix(BOM)[:5]
             except OSError as exc:
                 raise SourceError(f"cannot read mbox {str(self.path)!r}: {exc.strerror}") from exc
             if head and head != b"From ":
@@ -146,13 +126,11 @@ class MailboxSource:
         return self._entries
 
     def _scan_mbox(self) -> Iterator[_Entry]:
-        self._mbox = mailbox.mbox(self.path, create=False)
         mtime = _utc_from_timestamp(self.path.stat().st_mtime)
-        for key in self._mbox.iterkeys():
-            data = self._mbox.get_bytes(key)
-            from_line = self._mbox.get_message(key).get_from()
-            received = mbox_from_line_time(from_line) or mtime
-            yield _Entry(external_id=sha256_hex(data), received_at=received, locator=str(key))
+        for span in scan_mbox(self.path):
+            data = read_span(self.path, span.start, span.end)
+            received = from_line_time(span.from_line) or mtime
+            yield _Entry(sha256_hex(data), received, f"{span.start}:{span.end}")
 
     def _scan_maildir(self) -> Iterator[_Entry]:
         for sub in ("new", "cur"):
@@ -173,6 +151,6 @@ class MailboxSource:
 
     def _read(self, entry: _Entry) -> bytes:
         if self.kind == "mbox":
-            assert self._mbox is not None
-            return self._mbox.get_bytes(int(entry.locator))  # type: ignore[arg-type]  # int keys
+            start, end = (int(part) for part in entry.locator.split(":"))
+            return read_span(self.path, start, end)
         return (self.path / entry.locator).read_bytes()
