@@ -22,7 +22,7 @@ def messages(path: Path) -> list[bytes]:
 
 def test_agrees_with_the_stdlib_on_a_well_formed_mbox() -> None:
     stdlib = mailbox.mbox(SAMPLE_MBOX)
-    assert messages(SAMPLE_MBOX) == [stdlib.get_bytes(k) for k in stdlib.keys()]
+    assert messages(SAMPLE_MBOX) == [stdlib.get_bytes(k) for k in stdlib.keys()]  # noqa: SIM118 (iterating a mailbox yields messages)
 
 
 def test_byte_order_mark_does_not_lose_the_first_message(tmp_path: Path) -> None:
