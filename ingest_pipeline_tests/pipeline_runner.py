@@ -10,13 +10,8 @@ from typing import Any
 import dagster as dg
 import sqlalchemy as sa
 
+from ingest_pipeline.defs.code_location import build_definitions
 from ingest_pipeline.defs.local_launch import RunOutcome, materialize_days
-from ingest_pipeline.defs.mail_assets import ingest_mail, ingest_mail_job
-from ingest_pipeline.defs.mail_checks import (
-    mail_failed_share_within_bounds,
-    mail_items_accounted,
-    mail_no_duplicate_keys,
-)
 from ingest_pipeline.defs.resources import (
     AppDatabaseResource,
     ExtractorResource,
@@ -34,19 +29,12 @@ SURROGATE = {"id", "message_id", "source_item_id", "extraction_id", "candidate_i
 
 def ingest_job(db_url: str, **limits: Any) -> dg.JobDefinition:
     """The code location's ingest job, bound to ``db_url``."""
-    defs = dg.Definitions(
-        assets=[ingest_mail],
-        asset_checks=[
-            mail_no_duplicate_keys,
-            mail_items_accounted,
-            mail_failed_share_within_bounds,
-        ],
-        jobs=[ingest_mail_job],
-        resources={
+    defs = build_definitions(
+        {
             "app_db": AppDatabaseResource(url=db_url),
             "extractor": ExtractorResource(kind="offline", min_confidence=0.6),
             "limits": IngestLimitsResource(**limits),
-        },
+        }
     )
     return defs.resolve_job_def("ingest_mail_job")
 

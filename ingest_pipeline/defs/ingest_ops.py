@@ -1,5 +1,7 @@
 """The five ops of an ingest partition run; each calls the Dagster-free step function."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
@@ -11,7 +13,7 @@ from ingest_pipeline.defs.resources import (
     IngestLimitsResource,
 )
 from ingest_pipeline.extraction.tasks import get_task
-from ingest_pipeline.sources.base import SourceError, TransientSourceError
+from ingest_pipeline.sources.base import Source, SourceError
 from ingest_pipeline.sources.registry import build_source
 from ingest_pipeline.steps.enumerate_step import enumerate_partition
 from ingest_pipeline.steps.extract_step import extract_partition
@@ -56,31 +58,40 @@ def step_context(
     )
 
 
-def _source(ctx: StepContext) -> Any:
-    try:
+def _source(ctx: StepContext) -> Source:
+    with permanent_source_errors():
         source = build_source(provider=ctx.integration.provider, account=ctx.integration.account)
         source.check()
-    except SourceError as exc:
-        raise dg.Failure(description=str(exc), allow_retries=False) from exc
     return source
 
 
-def _log_step(context: dg.OpExecutionContext, name: str, summary: dict[str, Any]) -> None:
+@contextmanager
+def permanent_source_errors() -> Iterator[None]:
+    """A `SourceError` (bad path, bad credentials) fails the op without retries; anything
+    else (network, 5xx) is left to the op's RetryPolicy."""
+    try:
+        yield
+    except SourceError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+
+
+def _merged(
+    context: dg.OpExecutionContext, name: str, upstream: dict[str, Any], summary: dict[str, Any]
+) -> dict[str, Any]:
+    """Log a step's summary and add it to the metrics passed down the graph."""
     context.log.info(f"{name}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+    return {**upstream, **summary}
 
 
-@dg.op(retry_policy=transient_retry, tags={"kind": "enumerate"})
+@dg.op(retry_policy=transient_retry)
 def enumerate_op(
     context: dg.OpExecutionContext, app_db: AppDatabaseResource, limits: IngestLimitsResource
 ) -> dict[str, Any]:
     """List the day's provider items into the ledger."""
     ctx = step_context(context, app_db, limits)
-    try:
+    with permanent_source_errors():
         summary = enumerate_partition(ctx, _source(ctx))
-    except TransientSourceError as exc:
-        raise dg.RetryRequested(max_retries=3, seconds_to_wait=5) from exc
-    _log_step(context, "enumerate", summary)
-    return summary
+    return _merged(context, "enumerate", {}, summary)
 
 
 @dg.op(retry_policy=transient_retry)
@@ -92,9 +103,9 @@ def fetch_op(
 ) -> dict[str, Any]:
     """Download unfetched items into content-addressed raw storage."""
     ctx = step_context(context, app_db, limits)
-    summary = fetch_partition(ctx, _source(ctx))
-    _log_step(context, "fetch", summary)
-    return {**upstream, **summary}
+    with permanent_source_errors():
+        summary = fetch_partition(ctx, _source(ctx))
+    return _merged(context, "fetch", upstream, summary)
 
 
 @dg.op
@@ -108,8 +119,7 @@ def parse_op(
     ctx = step_context(context, app_db, limits)
     _, attachment_max_bytes, _ = limits.resolved()
     summary = parse_partition(ctx, attachment_max_bytes=attachment_max_bytes)
-    _log_step(context, "parse", summary)
-    return {**upstream, **summary}
+    return _merged(context, "parse", upstream, summary)
 
 
 @dg.op
@@ -125,8 +135,7 @@ def gpt_op(
     summary = extract_partition(
         ctx, task=get_task(ctx.integration.task), extractor=extractor.build()
     )
-    _log_step(context, "gpt", summary)
-    return {**upstream, **summary}
+    return _merged(context, "gpt", upstream, summary)
 
 
 @dg.op
@@ -142,8 +151,7 @@ def persist_op(
     summary = persist_partition(
         ctx, task=get_task(ctx.integration.task), min_confidence=extractor.resolved_min_confidence()
     )
-    _log_step(context, "persist", summary)
-    metrics = {**upstream, **summary}
+    metrics = _merged(context, "persist", upstream, summary)
     metrics["duration_seconds"] = round(
         sum(v for k, v in metrics.items() if k.endswith("_seconds")), 3
     )

@@ -144,7 +144,5 @@ def header_date(msg: Message, defects: list[str]) -> dt.datetime | None:
             return value.astimezone(dt.UTC)
     except (OverflowError, ValueError):
         pass
-    defects.append(
-        f"Date: unparseable value {clean_text(raws[0]).strip()[:60]!r}; date left empty"
-    )
+    defects.append(f"Date: unparseable value {clean_text(raws[0]).strip()[:60]!r}; date left empty")
     return None

@@ -60,9 +60,7 @@ def _walk_part(part: Message, source: str, walk: WalkState, body: BodyTexts, dep
     walk.defects.extend(type(d).__name__ for d in part.defects)
 
 
-def _walk_child(
-    child: object, source: str, walk: WalkState, body: BodyTexts, depth: int
-) -> None:
+def _walk_child(child: object, source: str, walk: WalkState, body: BodyTexts, depth: int) -> None:
     """``_walk_part`` for one child, turning any failure into a defect."""
     if not isinstance(child, Message):
         walk.defects.append(f"non-MIME item in a multipart ({type(child).__name__}); skipped")
@@ -101,8 +99,8 @@ def _leaf(part: Message, ctype: str, source: str, walk: WalkState, body: BodyTex
         return
     if ctype == "message/partial":
         walk.defects.append("message/partial fragment; not reassembled")
-    name = name or generated_filename(walk.leaves, ctype)
-    add_attachment(part, ctype, name, source, walk, body)
+    attachment_name = name or generated_filename(walk.leaves, ctype)
+    add_attachment(part, ctype, attachment_name, source, walk, body)
 
 
 def _forwarded(part: Message, walk: WalkState, body: BodyTexts, depth: int) -> None:

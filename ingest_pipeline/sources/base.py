@@ -13,10 +13,6 @@ class SourceError(Exception):
     """A problem a person must fix (bad path, bad credentials); retrying will not help."""
 
 
-class TransientSourceError(Exception):
-    """A problem that may pass by itself (network, 5xx, 429); the step may be retried."""
-
-
 @dataclass(frozen=True)
 class SourceLimits:
     """A provider's limits as data: how many items one fetch call takes, and how many at once."""

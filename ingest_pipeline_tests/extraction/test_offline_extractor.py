@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from ingest_pipeline.domain import Address, ExtractionInput, ParsedAttachment, ParsedMessage
 from ingest_pipeline.extraction.extractor import ExtractionFailed, Extractor
 from ingest_pipeline.extraction.offline_extractor import OfflineExtractor
-from ingest_pipeline.extraction.offline_rules import find_skills
+from ingest_pipeline.extraction.skills_vocabulary import find_skills
 from ingest_pipeline.extraction.tasks import TASKS, JobApplication, JobPosting, TaskSpec
 
 REQUIREMENT_BODY = """Hi,

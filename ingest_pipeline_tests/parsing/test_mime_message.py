@@ -12,10 +12,10 @@ from email.message import EmailMessage
 import pytest
 
 from ingest_pipeline.domain import Address, ParsedMessage
-from ingest_pipeline.parsing import mime_message
+from ingest_pipeline.parsing import mime_attachments
 from ingest_pipeline.parsing.attachment_text import DOCX_TYPE
 from ingest_pipeline.parsing.mime_message import FORWARD_MARKER, UnparseableMessage, parse_message
-from ingest_pipeline_tests.parsing.test_attachment_text import make_docx, make_pdf
+from ingest_pipeline_tests.parsing.documents import make_docx, make_pdf
 
 
 def build(
@@ -313,14 +313,14 @@ def test_forwarded_message_contributes_subject_attachments_and_body() -> None:
 def test_one_failing_part_becomes_a_defect_and_the_rest_survives(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real = mime_message.attachment_text
+    real = mime_attachments.attachment_text
 
     def flaky(data: bytes, *, content_type: str, filename: str) -> tuple[str | None, str | None]:
         if filename == "bad.txt":
             raise RuntimeError("extractor exploded")
         return real(data, content_type=content_type, filename=filename)
 
-    monkeypatch.setattr(mime_message, "attachment_text", flaky)
+    monkeypatch.setattr(mime_attachments, "attachment_text", flaky)
     msg = build()
     msg.add_attachment(b"one", maintype="text", subtype="plain", filename="bad.txt")
     msg.add_attachment(b"two", maintype="text", subtype="plain", filename="good.txt")
