@@ -5,6 +5,13 @@ from typing import Any
 
 import dagster as dg
 
+from ingest_pipeline.defs.ingest_schedules import ingest_today_schedule, ingest_yesterday_schedule
+from ingest_pipeline.defs.integration_sensors import (
+    ingest_canceled_sensor,
+    ingest_failure_sensor,
+    ingest_success_sensor,
+    integrations_sensor,
+)
 from ingest_pipeline.defs.mail_assets import ingest_mail, ingest_mail_job
 from ingest_pipeline.defs.mail_checks import (
     mail_failed_share_within_bounds,
@@ -21,11 +28,18 @@ MAIL_CHECKS = [mail_no_duplicate_keys, mail_items_accounted, mail_failed_share_w
 
 
 def build_definitions(resources: Mapping[str, Any] | None = None) -> dg.Definitions:
-    """The assets, checks and jobs; ``resources`` replace the defaults (settings-driven)."""
+    """Assets, checks, job, schedules and sensors; ``resources`` replace the defaults."""
     return dg.Definitions(
         assets=[ingest_mail],
         asset_checks=MAIL_CHECKS,
         jobs=[ingest_mail_job],
+        schedules=[ingest_today_schedule, ingest_yesterday_schedule],
+        sensors=[
+            integrations_sensor,
+            ingest_success_sensor,
+            ingest_failure_sensor,
+            ingest_canceled_sensor,
+        ],
         resources={
             "app_db": AppDatabaseResource(),
             "extractor": ExtractorResource(),

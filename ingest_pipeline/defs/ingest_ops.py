@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 
 from ingest_pipeline.defs.partitions import partition_of
+from ingest_pipeline.defs.pools import LLM_POOL, PROVIDER_POOL
 from ingest_pipeline.defs.resources import (
     AppDatabaseResource,
     ExtractorResource,
@@ -83,7 +84,7 @@ def _merged(
     return {**upstream, **summary}
 
 
-@dg.op(retry_policy=transient_retry)
+@dg.op(retry_policy=transient_retry, pool=PROVIDER_POOL)
 def enumerate_op(
     context: dg.OpExecutionContext, app_db: AppDatabaseResource, limits: IngestLimitsResource
 ) -> dict[str, Any]:
@@ -94,7 +95,7 @@ def enumerate_op(
     return _merged(context, "enumerate", {}, summary)
 
 
-@dg.op(retry_policy=transient_retry)
+@dg.op(retry_policy=transient_retry, pool=PROVIDER_POOL)
 def fetch_op(
     context: dg.OpExecutionContext,
     upstream: dict[str, Any],
@@ -122,7 +123,7 @@ def parse_op(
     return _merged(context, "parse", upstream, summary)
 
 
-@dg.op
+@dg.op(retry_policy=transient_retry, pool=LLM_POOL)
 def gpt_op(
     context: dg.OpExecutionContext,
     upstream: dict[str, Any],

@@ -11,6 +11,7 @@ from typing import Any
 import dagster as dg
 
 from ingest_pipeline.defs.partitions import INTEGRATION_DIMENSION, IngestPartition
+from ingest_pipeline.defs.pools import apply_pool_limits
 from ingest_pipeline.settings import get_settings
 
 EMBEDDED_DAGSTER_YAML = """\
@@ -52,7 +53,9 @@ def local_instance() -> dg.DagsterInstance:
     config = path / "dagster.yaml"
     if not config.exists():
         config.write_text(EMBEDDED_DAGSTER_YAML)
-    return dg.DagsterInstance.get()
+    instance = dg.DagsterInstance.get()
+    apply_pool_limits(instance)
+    return instance
 
 
 def register_partition_key(instance: dg.DagsterInstance, integration_key: str) -> None:
