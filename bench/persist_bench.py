@@ -12,7 +12,7 @@ server-side ``INSERT ... SELECT generate_series``, not timed). It then times, in
 process and on the same deterministic synthetic messages:
 
 (a) pipeline: ``mail_records.upsert_messages(session, rows)`` over batches of the size persist
-    claims (``fetch_batch_size`` = 100; 500 and 1000 are reported too), each batch in its own
+    claims (``Settings.batch_size`` = 500; 100 and 1000 are reported too), each batch in its own
     ``session_scope`` transaction, as ``persist_step`` does;
 (b) baseline: a row-at-a-time loop on one connection: ``SELECT id FROM messages WHERE
     integration_id = :i AND message_key = :k``, then ``INSERT`` (absent) or ``UPDATE``
@@ -65,8 +65,8 @@ from ingest_pipeline.store.upsert import CHUNK as UPSERT_CHUNK
 
 DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 DEFAULT_MESSAGES = 50_000
-PIPELINE_BATCH = int(Settings.model_fields["fetch_batch_size"].default)  # 100
-EXTRA_BATCHES = (500, 1000)
+PIPELINE_BATCH = int(Settings.model_fields["batch_size"].default)  # 500
+EXTRA_BATCHES = (100, 1000)
 BASELINE_CHUNK = 1000  # rows generated (untimed) per slice of the baseline loop
 SEED = 20250611
 BASE_TIME = dt.datetime(2025, 3, 3, 8, 0, tzinfo=dt.UTC)

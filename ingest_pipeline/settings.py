@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".ingest"))
     database_url: str | None = None
     attachment_max_bytes: int = 10_000_000
-    fetch_batch_size: int = 100
+    batch_size: int = 500
     min_confidence: float = 0.6
     max_failed_share: float = 0.2
     extractor: str = "offline"

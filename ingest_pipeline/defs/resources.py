@@ -56,7 +56,7 @@ class IngestLimitsResource(dg.ConfigurableResource):
     def resolved(self) -> tuple[int, int, float]:
         settings = get_settings()
         return (
-            self.batch_size or settings.fetch_batch_size,
+            self.batch_size or settings.batch_size,
             self.attachment_max_bytes or settings.attachment_max_bytes,
             self.max_failed_share
             if self.max_failed_share is not None

@@ -86,7 +86,7 @@ def test_sigkilled_run_then_rerun_matches_uninterrupted(
         **os.environ,
         "INGEST_DATABASE_URL": db_url,
         "DAGSTER_HOME": str(tmp_path / "cli_dagster_home"),
-        "INGEST_FETCH_BATCH_SIZE": "4",
+        "INGEST_BATCH_SIZE": "4",
     }
     process = subprocess.Popen(
         [

@@ -1,0 +1,144 @@
+"""The sensor and schedules decide which partitions run, from the integrations in the app db."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import pytest
+
+from ingest_pipeline.defs.ingest_schedules import ingest_today_schedule, ingest_yesterday_schedule
+from ingest_pipeline.defs.integration_sensors import (
+    ingest_failure_sensor,
+    ingest_success_sensor,
+    integrations_sensor,
+)
+from ingest_pipeline.defs.pools import POOL_LIMITS
+from ingest_pipeline.defs.resources import AppDatabaseResource
+from ingest_pipeline.store import integrations
+from ingest_pipeline.store.database import session_scope
+from ingest_pipeline_tests.conftest import SAMPLE_MBOX
+from ingest_pipeline_tests.pipeline_runner import register_mailbox, run_days
+
+
+def _add(db_url: str, *, status: str = "active", frequency: int = 15) -> str:
+    with session_scope(db_url) as session:
+        row = integrations.add_integration(
+            session, provider="mailbox", account=str(SAMPLE_MBOX), task="job_posting"
+        )
+        row.status = status
+        row.sync_frequency_minutes = frequency
+        return row.partition_key or ""
+
+
+def _tick(db_url: str, schedule: dg.ScheduleDefinition, when: dt.datetime) -> list[dg.RunRequest]:
+    context = dg.build_schedule_context(
+        scheduled_execution_time=when, resources={"app_db": AppDatabaseResource(url=db_url)}
+    )
+    result = schedule(context)
+    return [] if isinstance(result, dg.SkipReason) else list(result)  # type: ignore[arg-type]
+
+
+def test_sensor_adds_new_active_integrations_and_requests_a_first_run(
+    sqlite_url: str, dagster_instance: dg.DagsterInstance
+) -> None:
+    first, second = _add(sqlite_url), _add(sqlite_url)
+    _add(sqlite_url, status="disabled")
+    context = dg.build_sensor_context(
+        instance=dagster_instance, resources={"app_db": AppDatabaseResource(url=sqlite_url)}
+    )
+
+    result = integrations_sensor(context)
+
+    [request] = result.dynamic_partitions_requests
+    assert list(request.partition_keys) == [first, second]
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert [(r.partition_key, r.run_key) for r in result.run_requests] == [
+        (f"{today}|{first}", f"first-run:{first}"),
+        (f"{today}|{second}", f"first-run:{second}"),
+    ]
+    limits = {p.name: p.limit for p in dagster_instance.event_log_storage.get_pool_limits()}
+    assert {k: limits[k] for k in POOL_LIMITS} == POOL_LIMITS
+
+    dagster_instance.add_dynamic_partitions("integration", [first, second])
+    again = integrations_sensor(context)
+    assert again.dynamic_partitions_requests == [] and again.run_requests == []
+
+
+def test_fifteen_minute_schedule_runs_today_for_due_active_integrations(sqlite_url: str) -> None:
+    every_15 = _add(sqlite_url)
+    hourly = _add(sqlite_url, frequency=60)
+    _add(sqlite_url, status="disabled")
+    _add(sqlite_url, frequency=0)
+
+    at_10_15 = _tick(
+        sqlite_url, ingest_today_schedule, dt.datetime(2026, 11, 5, 10, 15, tzinfo=dt.UTC)
+    )
+    at_11_00 = _tick(
+        sqlite_url, ingest_today_schedule, dt.datetime(2026, 11, 5, 11, 0, tzinfo=dt.UTC)
+    )
+
+    assert [r.partition_key for r in at_10_15] == [f"2026-11-05|{every_15}"]
+    assert sorted(r.partition_key for r in at_11_00) == sorted(
+        [f"2026-11-05|{every_15}", f"2026-11-05|{hourly}"]
+    )
+    keys = [r.run_key for r in at_10_15 + at_11_00]
+    assert len(set(keys)) == len(keys), "later ticks of the same day must not be deduplicated"
+
+
+def test_nightly_schedule_runs_yesterday_for_every_active_integration(sqlite_url: str) -> None:
+    a, b = _add(sqlite_url), _add(sqlite_url, frequency=1440)
+    _add(sqlite_url, status="disabled")
+    requests = _tick(
+        sqlite_url, ingest_yesterday_schedule, dt.datetime(2026, 11, 6, 2, 30, tzinfo=dt.UTC)
+    )
+    assert sorted(r.partition_key for r in requests) == sorted(
+        [f"2026-11-05|{a}", f"2026-11-05|{b}"]
+    )
+
+
+def test_no_active_integration_skips_with_a_reason(sqlite_url: str) -> None:
+    context = dg.build_schedule_context(
+        scheduled_execution_time=dt.datetime(2026, 11, 5, 10, 15, tzinfo=dt.UTC),
+        resources={"app_db": AppDatabaseResource(url=sqlite_url)},
+    )
+    result = ingest_today_schedule(context)
+    assert isinstance(result, dg.SkipReason)
+
+
+@pytest.mark.parametrize("outcome", ["failed", "success"])
+def test_run_status_sensors_record_the_outcome_on_the_integration(
+    outcome: str, sqlite_url: str, dagster_instance: dg.DagsterInstance
+) -> None:
+    key = register_mailbox(sqlite_url, SAMPLE_MBOX)
+    if outcome == "failed":
+        with session_scope(sqlite_url) as session:
+            integrations.find_integration(session, key).account = "/no/such/mailbox"
+    [result] = run_days(sqlite_url, dagster_instance, key, [dt.date(2026, 11, 2)])
+    assert result.success is (outcome == "success")
+    run = dagster_instance.get_run_by_id(result.run_id)
+    assert run is not None
+    event_type = (
+        dg.DagsterEventType.RUN_FAILURE if outcome == "failed" else dg.DagsterEventType.RUN_SUCCESS
+    )
+    [record] = dagster_instance.get_records_for_run(result.run_id, of_type=event_type).records
+    context = dg.build_run_status_sensor_context(
+        sensor_name="s",
+        dagster_event=record.event_log_entry.dagster_event,
+        dagster_instance=dagster_instance,
+        dagster_run=run,
+        resources={"app_db": AppDatabaseResource(url=sqlite_url)},
+    )
+    if outcome == "failed":
+        ingest_failure_sensor(context.for_run_failure())
+    else:
+        ingest_success_sensor(context)
+
+    with session_scope(sqlite_url) as session:
+        row = integrations.find_integration(session, key)
+        assert row.last_sync_status == outcome
+        assert row.last_sync_at is not None
+        if outcome == "failed":
+            assert "does not exist" in (row.last_sync_error or "")
+        else:
+            assert row.last_sync_error is None
