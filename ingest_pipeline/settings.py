@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     min_confidence: float = 0.6
     max_failed_share: float = 0.2
     extractor: str = "offline"
+    today_cron: str = "*/15 * * * *"
+    nightly_cron: str = "30 2 * * *"
+    sensor_interval_seconds: int = 30
 
     def app_database_url(self) -> str:
         """``INGEST_DATABASE_URL``, or the embedded SQLite file under ``data_dir``."""

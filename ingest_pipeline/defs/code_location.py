@@ -23,19 +23,24 @@ from ingest_pipeline.defs.resources import (
     ExtractorResource,
     IngestLimitsResource,
 )
+from ingest_pipeline.settings import get_settings
 
 MAIL_CHECKS = [mail_no_duplicate_keys, mail_items_accounted, mail_failed_share_within_bounds]
 
 
 def build_definitions(resources: Mapping[str, Any] | None = None) -> dg.Definitions:
     """Assets, checks, job, schedules and sensors; ``resources`` replace the defaults."""
+    settings = get_settings()
     return dg.Definitions(
         assets=[ingest_mail],
         asset_checks=MAIL_CHECKS,
         jobs=[ingest_mail_job],
-        schedules=[ingest_today_schedule, ingest_yesterday_schedule],
+        schedules=[
+            ingest_today_schedule(settings.today_cron),
+            ingest_yesterday_schedule(settings.nightly_cron),
+        ],
         sensors=[
-            integrations_sensor,
+            integrations_sensor(settings.sensor_interval_seconds),
             ingest_success_sensor,
             ingest_failure_sensor,
             ingest_canceled_sensor,

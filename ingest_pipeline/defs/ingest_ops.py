@@ -60,20 +60,32 @@ def step_context(
 
 
 def _source(ctx: StepContext) -> Source:
-    with permanent_source_errors():
+    with no_retry_for_permanent_errors():
         source = build_source(provider=ctx.integration.provider, account=ctx.integration.account)
         source.check()
     return source
 
 
 @contextmanager
-def permanent_source_errors() -> Iterator[None]:
-    """A `SourceError` (bad path, bad credentials) fails the op without retries; anything
-    else (network, 5xx) is left to the op's RetryPolicy."""
+def no_retry_for_permanent_errors() -> Iterator[None]:
+    """Fail the op without retries on what retrying cannot fix; anything else (network, 5xx)
+    is left to the op's RetryPolicy.
+
+    - a `SourceError` (bad path, bad credentials);
+    - the run being terminated: with the in-process executor Dagster would otherwise retry
+      the interrupted op and finish the run (dagster issue 15026). The batch in flight has
+      rolled back, so the run stops between items.
+    """
     try:
         yield
     except SourceError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
+    except dg.DagsterExecutionInterruptedError as exc:
+        raise dg.Failure(
+            description="the run was terminated; it stopped between items and the next run "
+            "continues where it left off",
+            allow_retries=False,
+        ) from exc
 
 
 def _merged(
@@ -90,7 +102,7 @@ def enumerate_op(
 ) -> dict[str, Any]:
     """List the day's provider items into the ledger."""
     ctx = step_context(context, app_db, limits)
-    with permanent_source_errors():
+    with no_retry_for_permanent_errors():
         summary = enumerate_partition(ctx, _source(ctx))
     return _merged(context, "enumerate", {}, summary)
 
@@ -104,7 +116,7 @@ def fetch_op(
 ) -> dict[str, Any]:
     """Download unfetched items into content-addressed raw storage."""
     ctx = step_context(context, app_db, limits)
-    with permanent_source_errors():
+    with no_retry_for_permanent_errors():
         summary = fetch_partition(ctx, _source(ctx))
     return _merged(context, "fetch", upstream, summary)
 
@@ -119,7 +131,8 @@ def parse_op(
     """Parse fetched raw items into typed messages."""
     ctx = step_context(context, app_db, limits)
     _, attachment_max_bytes, _ = limits.resolved()
-    summary = parse_partition(ctx, attachment_max_bytes=attachment_max_bytes)
+    with no_retry_for_permanent_errors():
+        summary = parse_partition(ctx, attachment_max_bytes=attachment_max_bytes)
     return _merged(context, "parse", upstream, summary)
 
 
@@ -133,9 +146,10 @@ def gpt_op(
 ) -> dict[str, Any]:
     """Run the integration's extraction task through the cache."""
     ctx = step_context(context, app_db, limits)
-    summary = extract_partition(
-        ctx, task=get_task(ctx.integration.task), extractor=extractor.build()
-    )
+    with no_retry_for_permanent_errors():
+        summary = extract_partition(
+            ctx, task=get_task(ctx.integration.task), extractor=extractor.build()
+        )
     return _merged(context, "gpt", upstream, summary)
 
 
@@ -149,9 +163,12 @@ def persist_op(
 ) -> dg.Output[dict[str, Any]]:
     """Upsert the records and end every ledger item; the metrics become materialization metadata."""
     ctx = step_context(context, app_db, limits)
-    summary = persist_partition(
-        ctx, task=get_task(ctx.integration.task), min_confidence=extractor.resolved_min_confidence()
-    )
+    with no_retry_for_permanent_errors():
+        summary = persist_partition(
+            ctx,
+            task=get_task(ctx.integration.task),
+            min_confidence=extractor.resolved_min_confidence(),
+        )
     metrics = _merged(context, "persist", upstream, summary)
     metrics["duration_seconds"] = round(
         sum(v for k, v in metrics.items() if k.endswith("_seconds")), 3

@@ -45,40 +45,52 @@ def _requests(
     ]
 
 
-@dg.schedule(
-    cron_schedule="*/15 * * * *",
-    job=ingest_mail_job,
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Today's partition for every active integration whose frequency is due.",
-)
-def ingest_today_schedule(
-    context: dg.ScheduleEvaluationContext, app_db: AppDatabaseResource
-) -> list[dg.RunRequest] | dg.SkipReason:
-    tick = context.scheduled_execution_time.astimezone(dt.UTC)
-    keys = due_integrations(app_db, tick)
-    if not keys:
-        return dg.SkipReason("no active integration is due on this tick")
-    return _requests(keys, tick.date(), tick, "every-15-minutes")
+def ingest_today_schedule(cron_schedule: str = "*/15 * * * *") -> dg.ScheduleDefinition:
+    """Every 15 minutes (by default): today's partition for each due active integration."""
+
+    @dg.schedule(
+        name="ingest_today_schedule",
+        cron_schedule=cron_schedule,
+        job=ingest_mail_job,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Today's partition for every active integration whose frequency is due.",
+    )
+    def _today(
+        context: dg.ScheduleEvaluationContext, app_db: AppDatabaseResource
+    ) -> list[dg.RunRequest] | dg.SkipReason:
+        tick = context.scheduled_execution_time.astimezone(dt.UTC)
+        keys = due_integrations(app_db, tick)
+        if not keys:
+            return dg.SkipReason("no active integration is due on this tick")
+        return _requests(keys, tick.date(), tick, "every-15-minutes")
+
+    return _today
 
 
-@dg.schedule(
-    cron_schedule="30 2 * * *",
-    job=ingest_mail_job,
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Yesterday's partition for every active integration, to catch late mail.",
-)
-def ingest_yesterday_schedule(
-    context: dg.ScheduleEvaluationContext, app_db: AppDatabaseResource
-) -> list[dg.RunRequest] | dg.SkipReason:
-    tick = context.scheduled_execution_time.astimezone(dt.UTC)
-    with session_scope(app_db.database_url()) as session:
-        keys = [
-            row.partition_key
-            for row in integrations.list_integrations(session, status="active")
-            if row.partition_key and row.sync_frequency_minutes > 0
-        ]
-    if not keys:
-        return dg.SkipReason("no active integration")
-    return _requests(keys, tick.date() - dt.timedelta(days=1), tick, "nightly")
+def ingest_yesterday_schedule(cron_schedule: str = "30 2 * * *") -> dg.ScheduleDefinition:
+    """Nightly (by default): yesterday's partition for each active integration."""
+
+    @dg.schedule(
+        name="ingest_yesterday_schedule",
+        cron_schedule=cron_schedule,
+        job=ingest_mail_job,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Yesterday's partition for every active integration, to catch late mail.",
+    )
+    def _yesterday(
+        context: dg.ScheduleEvaluationContext, app_db: AppDatabaseResource
+    ) -> list[dg.RunRequest] | dg.SkipReason:
+        tick = context.scheduled_execution_time.astimezone(dt.UTC)
+        with session_scope(app_db.database_url()) as session:
+            keys = [
+                row.partition_key
+                for row in integrations.list_integrations(session, status="active")
+                if row.partition_key and row.sync_frequency_minutes > 0
+            ]
+        if not keys:
+            return dg.SkipReason("no active integration")
+        return _requests(keys, tick.date() - dt.timedelta(days=1), tick, "nightly")
+
+    return _yesterday

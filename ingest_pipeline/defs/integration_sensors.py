@@ -15,15 +15,21 @@ from ingest_pipeline.store.database import session_scope
 PARTITION_TAG = f"dagster/partition/{INTEGRATION_DIMENSION}"
 
 
-@dg.sensor(
-    job=ingest_mail_job,
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Adds each active integration as a partition and runs its today once.",
-)
-def integrations_sensor(
+def integrations_sensor(minimum_interval_seconds: int = 30) -> dg.SensorDefinition:
+    """The sensor that turns new active integrations into partitions with a first run."""
+    return dg.sensor(
+        name="integrations_sensor",
+        job=ingest_mail_job,
+        minimum_interval_seconds=minimum_interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Adds each active integration as a partition and runs its today once.",
+    )(add_new_integrations)
+
+
+def add_new_integrations(
     context: dg.SensorEvaluationContext, app_db: AppDatabaseResource
 ) -> dg.SensorResult:
+    """New active integrations become dynamic partitions, each with a run for today."""
     apply_pool_limits(context.instance)
     with session_scope(app_db.database_url()) as session:
         active = [

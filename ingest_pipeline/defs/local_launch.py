@@ -78,9 +78,9 @@ def materialize_days(
     ``job`` defaults to the code location's ``ingest_mail_job``.
     """
     if job is None:
-        from ingest_pipeline.definitions import defs
+        from ingest_pipeline.defs.code_location import build_definitions
 
-        job = defs.resolve_job_def("ingest_mail_job")
+        job = build_definitions().resolve_job_def("ingest_mail_job")
     register_partition_key(instance, integration_key)
     run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}} if quiet else {}
     outcomes = []

@@ -83,9 +83,11 @@ def _persist_batch(
         if item.id not in messages:
             continue
         key, message = messages[item.id]
-        owner = owners.setdefault(key, item.id)
-        if owner != item.id:
-            reason = f"duplicate delivery of message {key}; already stored from ledger item {owner}"
+        owner_id, owner_external_id = owners.setdefault(key, (item.id, item.external_id))
+        if owner_id != item.id:
+            reason = (
+                f"duplicate delivery of message {key}; already stored from item {owner_external_id}"
+            )
             updates.append(ledger.finish(item.id, "skipped", step="persisted", reason=reason))
             counts["items_duplicate"] += 1
             continue

@@ -13,6 +13,7 @@ from ingest_pipeline.domain import ParsedMessage
 from ingest_pipeline.store.models import (
     Attachment,
     Candidate,
+    IngestItem,
     JobApplicationRow,
     JobPostingRow,
     Message,
@@ -25,16 +26,18 @@ def message_key(message: ParsedMessage, content_hash: str) -> str:
     return (message.message_id or f"sha256:{content_hash}")[:512]
 
 
-def message_owners(session: Session, integration_id: int, keys: Sequence[str]) -> dict[str, int]:
-    """For each stored message key, the ledger item it was first stored from."""
+def message_owners(
+    session: Session, integration_id: int, keys: Sequence[str]
+) -> dict[str, tuple[int, str]]:
+    """For each stored message key, the ledger item it was first stored from (id, external id)."""
     if not keys:
         return {}
     rows = session.execute(
-        sa.select(Message.message_key, Message.source_item_id).where(
-            Message.integration_id == integration_id, Message.message_key.in_(set(keys))
-        )
+        sa.select(Message.message_key, IngestItem.id, IngestItem.external_id)
+        .join(IngestItem, IngestItem.id == Message.source_item_id)
+        .where(Message.integration_id == integration_id, Message.message_key.in_(set(keys)))
     )
-    return {key: value for key, value in rows}
+    return {key: (item_id, external_id) for key, item_id, external_id in rows}
 
 
 def message_row(

@@ -7,11 +7,18 @@ import datetime as dt
 import dagster as dg
 import pytest
 
-from ingest_pipeline.defs.ingest_schedules import ingest_today_schedule, ingest_yesterday_schedule
+from ingest_pipeline.defs.ingest_schedules import (
+    ingest_today_schedule as today_schedule,
+)
+from ingest_pipeline.defs.ingest_schedules import (
+    ingest_yesterday_schedule as yesterday_schedule,
+)
 from ingest_pipeline.defs.integration_sensors import (
     ingest_failure_sensor,
     ingest_success_sensor,
-    integrations_sensor,
+)
+from ingest_pipeline.defs.integration_sensors import (
+    integrations_sensor as make_integrations_sensor,
 )
 from ingest_pipeline.defs.pools import POOL_LIMITS
 from ingest_pipeline.defs.resources import AppDatabaseResource
@@ -19,6 +26,10 @@ from ingest_pipeline.store import integrations
 from ingest_pipeline.store.database import session_scope
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
 from ingest_pipeline_tests.pipeline_runner import register_mailbox, run_days
+
+ingest_today_schedule = today_schedule()
+ingest_yesterday_schedule = yesterday_schedule()
+integrations_sensor = make_integrations_sensor()
 
 
 def _add(db_url: str, *, status: str = "active", frequency: int = 15) -> str:

@@ -3,8 +3,6 @@ uninterrupted run and a fully accounted ledger."""
 
 from __future__ import annotations
 
-import datetime as dt
-import mailbox
 import os
 import signal
 import subprocess
@@ -18,27 +16,11 @@ import pytest
 import sqlalchemy as sa
 
 from ingest_pipeline.store.database import get_engine
-from ingest_pipeline_tests.conftest import SAMPLE_MBOX
+from ingest_pipeline_tests.mail_folders import BIG_DAY as DAY
+from ingest_pipeline_tests.mail_folders import big_eml_folder
 from ingest_pipeline_tests.pipeline_runner import ledger_rows, register_mailbox, run_days, snapshot
 
-DAY = dt.date(2026, 11, 10)
-COPIES = 4
 STEPS = ("none", "fetched", "parsed", "extracted", "persisted")
-
-
-def big_eml_folder(folder: Path) -> int:
-    """The sample's messages ×COPIES as .eml files received on DAY, each with its own Message-ID."""
-    folder.mkdir()
-    stamp = dt.datetime.combine(DAY, dt.time(12), tzinfo=dt.UTC).timestamp()
-    count = 0
-    for n, message in enumerate(mailbox.mbox(SAMPLE_MBOX)):
-        data = message.as_bytes()
-        for copy in range(COPIES):
-            path = folder / f"{n:03d}-{copy}.eml"
-            path.write_bytes(data.replace(b"Message-ID: <", f"Message-ID: <c{copy}.".encode(), 1))
-            os.utime(path, (stamp, stamp))
-            count += 1
-    return count
 
 
 def _progress(db_url: str) -> dict[str, int]:
