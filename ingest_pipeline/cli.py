@@ -10,10 +10,12 @@ from importlib import resources
 from pathlib import Path
 
 from ingest_pipeline.extraction.tasks import TASKS
+from ingest_pipeline.integration_setup import check_gmail, check_mailbox
 from ingest_pipeline.settings import get_settings
 from ingest_pipeline.sources.base import SourceError
-from ingest_pipeline.sources.registry import PROVIDERS, build_source
+from ingest_pipeline.sources.registry import PROVIDERS
 from ingest_pipeline.store import integrations as integrations_repo
+from ingest_pipeline.store.credentials_vault import CredentialsKeyError, new_key
 from ingest_pipeline.store.database import session_scope
 from ingest_pipeline.store.migrate import upgrade
 from ingest_pipeline.store.partition_report import DayReport, day_reports, integration_statuses
@@ -55,15 +57,30 @@ def _redact(url: str) -> str:
 
 
 def add_integration(
-    *, provider: str, path: str, task: str, job_id: int | None, name: str | None
+    *,
+    provider: str,
+    task: str,
+    job_id: int | None,
+    name: str | None,
+    path: str | None = None,
+    credentials_file: str | None = None,
+    query: str | None = None,
+    label: str | None = None,
+    api_endpoint: str | None = None,
 ) -> tuple[str, int]:
     """Check the source, store the integration, register its Dagster partition; returns key."""
     if task == "job_application" and job_id is None:
         raise UsageError(
             "--task job_application needs --job-id N (the job the applications are for)"
         )
-    source = build_source(provider=provider, account=str(Path(path).expanduser().resolve()))
-    source.check()
+    if provider == "mailbox":
+        if not path:
+            raise UsageError("--provider mailbox needs --path (mbox, Maildir or .eml folder)")
+        checked = check_mailbox(path)
+    else:
+        if not credentials_file:
+            raise UsageError("--provider gmail needs --credentials FILE (OAuth or service account)")
+        checked = check_gmail(credentials_file, query=query, label=label, api_endpoint=api_endpoint)
     url = _migrated_url()
     with session_scope(url) as session:
         if name and integrations_repo.find_by_name(session, name):
@@ -71,10 +88,11 @@ def add_integration(
         row = integrations_repo.add_integration(
             session,
             provider=provider,
-            account=str(Path(path).expanduser().resolve()),
+            account=checked.account,
             task=task,
             name=name,
-            options={"job_id": job_id} if job_id is not None else {},
+            options={**checked.options, **({"job_id": job_id} if job_id is not None else {})},
+            credentials=checked.credentials,
         )
         key, integration_id = row.partition_key or "", row.id
     from ingest_pipeline.defs.local_launch import local_instance, register_partition_key
@@ -84,10 +102,23 @@ def add_integration(
 
 
 def cmd_integrations_add(args: argparse.Namespace) -> int:
-    key, _ = add_integration(
-        provider=args.provider, path=args.path, task=args.task, job_id=args.job_id, name=args.name
+    key, _id = add_integration(
+        provider=args.provider,
+        task=args.task,
+        job_id=args.job_id,
+        name=args.name,
+        path=args.path,
+        credentials_file=args.credentials,
+        query=args.query,
+        label=args.label,
+        api_endpoint=args.api_endpoint,
     )
     print(key)
+    return 0
+
+
+def cmd_credentials_new_key(_: argparse.Namespace) -> int:
+    print(new_key())
     return 0
 
 
@@ -299,12 +330,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add = integ.add_parser("add", help="register an integration and print its partition key")
     add.add_argument("--provider", required=True, choices=PROVIDERS)
-    add.add_argument("--path", required=True, help="mbox file, Maildir, or folder of .eml files")
+    add.add_argument("--path", help="mailbox: mbox file, Maildir, or folder of .eml files")
+    add.add_argument("--credentials", help="gmail: OAuth authorized-user or service-account JSON")
+    add.add_argument("--query", help="gmail: extra search query (keywords, operators)")
+    add.add_argument("--label", help="gmail: only messages with this label")
+    add.add_argument("--api-endpoint", help="gmail: API base URL (default Google's)")
     add.add_argument("--task", default="job_posting", choices=sorted(TASKS))
     add.add_argument("--job-id", type=int, help="the job applications are for (job_application)")
     add.add_argument("--name", help="a unique name (default: the partition key)")
     add.set_defaults(func=cmd_integrations_add)
     integ.add_parser("list", help="list integrations").set_defaults(func=cmd_integrations_list)
+    creds = sub.add_parser("credentials", help="credential encryption").add_subparsers(
+        dest="credentials_command", required=True
+    )
+    creds.add_parser("new-key", help="print a new INGEST_CREDENTIALS_KEY").set_defaults(
+        func=cmd_credentials_new_key
+    )
     disable = integ.add_parser("disable", help="stop importing from an integration")
     disable.add_argument("key", help="partition key or name")
     disable.set_defaults(func=cmd_integrations_disable)
@@ -328,7 +369,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parsed = build_parser().parse_args(argv)
     try:
         return int(parsed.func(parsed))
-    except (UsageError, SourceError, integrations_repo.IntegrationNotFound) as exc:
+    except (
+        UsageError,
+        SourceError,
+        CredentialsKeyError,
+        integrations_repo.IntegrationNotFound,
+    ) as exc:
         print(f"ingest-pipeline: error: {exc}", file=sys.stderr)
         return 2
 

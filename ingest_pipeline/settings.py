@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     today_cron: str = "*/15 * * * *"
     nightly_cron: str = "30 2 * * *"
     sensor_interval_seconds: int = 30
+    credentials_key: str | None = Field(default=None, repr=False)
+    max_items_per_run: int | None = None
+    max_run_seconds: float | None = None
 
     def app_database_url(self) -> str:
         """``INGEST_DATABASE_URL``, or the embedded SQLite file under ``data_dir``."""

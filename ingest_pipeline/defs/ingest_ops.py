@@ -14,14 +14,16 @@ from ingest_pipeline.defs.resources import (
     IngestLimitsResource,
 )
 from ingest_pipeline.extraction.tasks import get_task
-from ingest_pipeline.sources.base import Source, SourceError
-from ingest_pipeline.sources.registry import build_source
+from ingest_pipeline.settings import get_settings
+from ingest_pipeline.sources.base import CredentialsRevoked, Source, SourceError
 from ingest_pipeline.steps.enumerate_step import enumerate_partition
 from ingest_pipeline.steps.extract_step import extract_partition
 from ingest_pipeline.steps.fetch_step import fetch_partition
+from ingest_pipeline.steps.integration_source import disable_for_revoked_access, open_source
 from ingest_pipeline.steps.parse_step import parse_partition
 from ingest_pipeline.steps.persist_step import persist_partition
 from ingest_pipeline.steps.step_context import IntegrationInfo, StepContext
+from ingest_pipeline.store.credentials_vault import CredentialsKeyError
 from ingest_pipeline.store.database import session_scope
 from ingest_pipeline.store.integrations import IntegrationNotFound, find_integration
 from ingest_pipeline.store.ledger import PartitionKey
@@ -60,17 +62,19 @@ def step_context(
 
 
 def _source(ctx: StepContext) -> Source:
-    with no_retry_for_permanent_errors():
-        source = build_source(provider=ctx.integration.provider, account=ctx.integration.account)
+    with no_retry_for_permanent_errors(ctx):
+        source = open_source(ctx)
         source.check()
     return source
 
 
 @contextmanager
-def no_retry_for_permanent_errors() -> Iterator[None]:
+def no_retry_for_permanent_errors(ctx: StepContext | None = None) -> Iterator[None]:
     """Fail the op without retries on what retrying cannot fix; anything else (network, 5xx)
     is left to the op's RetryPolicy.
 
+    - revoked credentials: the integration is disabled and a notification asks the user to
+      reconnect, so no schedule retries it every 15 minutes;
     - a `SourceError` (bad path, bad credentials);
     - the run being terminated: with the in-process executor Dagster would otherwise retry
       the interrupted op and finish the run (dagster issue 15026). The batch in flight has
@@ -78,7 +82,14 @@ def no_retry_for_permanent_errors() -> Iterator[None]:
     """
     try:
         yield
-    except SourceError as exc:
+    except CredentialsRevoked as exc:
+        if ctx is not None:
+            disable_for_revoked_access(ctx, exc)
+        raise dg.Failure(
+            description=f"{exc}. The integration is disabled until it is reconnected.",
+            allow_retries=False,
+        ) from exc
+    except (SourceError, CredentialsKeyError) as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     except dg.DagsterExecutionInterruptedError as exc:
         raise dg.Failure(
@@ -102,7 +113,7 @@ def enumerate_op(
 ) -> dict[str, Any]:
     """List the day's provider items into the ledger."""
     ctx = step_context(context, app_db, limits)
-    with no_retry_for_permanent_errors():
+    with no_retry_for_permanent_errors(ctx):
         summary = enumerate_partition(ctx, _source(ctx))
     return _merged(context, "enumerate", {}, summary)
 
@@ -116,8 +127,14 @@ def fetch_op(
 ) -> dict[str, Any]:
     """Download unfetched items into content-addressed raw storage."""
     ctx = step_context(context, app_db, limits)
-    with no_retry_for_permanent_errors():
-        summary = fetch_partition(ctx, _source(ctx))
+    settings = get_settings()
+    with no_retry_for_permanent_errors(ctx):
+        summary = fetch_partition(
+            ctx,
+            _source(ctx),
+            max_items=settings.max_items_per_run,
+            max_seconds=settings.max_run_seconds,
+        )
     return _merged(context, "fetch", upstream, summary)
 
 

@@ -26,6 +26,14 @@ concurrency:
         limit: 1
   pools:
     default_limit: 4
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 60
+run_retries:
+  enabled: true
+  max_retries: 2
 telemetry:
   enabled: false
 """

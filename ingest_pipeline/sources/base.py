@@ -13,6 +13,10 @@ class SourceError(Exception):
     """A problem a person must fix (bad path, bad credentials); retrying will not help."""
 
 
+class CredentialsRevoked(SourceError):
+    """The provider no longer accepts the stored authorization; the user must reconnect."""
+
+
 @dataclass(frozen=True)
 class SourceLimits:
     """A provider's limits as data: how many items one fetch call takes, and how many at once."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from ingest_pipeline.domain import Window
 from ingest_pipeline.sources.base import Source
+from ingest_pipeline.steps.integration_source import save_sync_state
 from ingest_pipeline.steps.step_context import StepContext, Stopwatch
 from ingest_pipeline.store import ledger
 from ingest_pipeline.store.database import session_scope
@@ -31,4 +32,13 @@ def enumerate_partition(ctx: StepContext, source: Source) -> dict[str, Any]:
         listed += len(page.items)
     with session_scope(ctx.database_url) as session:
         ledger.save_cursor(session, ctx.part, cursor=None, complete=True)
-    return {"enumerated": listed, "new_items": new, "enumerate_seconds": watch.seconds()}
+    summary: dict[str, Any] = {
+        "enumerated": listed,
+        "new_items": new,
+        "sync_state_saved": save_sync_state(ctx, source),
+        "enumerate_seconds": watch.seconds(),
+    }
+    notes = getattr(source, "notes", None)
+    if notes:
+        summary["enumerate_notes"] = "; ".join(notes)
+    return summary

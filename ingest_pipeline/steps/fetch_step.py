@@ -14,16 +14,31 @@ from ingest_pipeline.store.blobs import store_blobs
 MAX_FETCH_ATTEMPTS = 3
 
 
-def fetch_partition(ctx: StepContext, source: Source) -> dict[str, Any]:
+def fetch_partition(
+    ctx: StepContext,
+    source: Source,
+    *,
+    max_items: int | None = None,
+    max_seconds: float | None = None,
+) -> dict[str, Any]:
     """Fetch every item at step ``none``; returns ``fetched`` and ``fetch_failed`` counts.
 
     A permanent fetch error fails the item with its reason; a retryable one leaves it
-    pending for the next run until it has been tried ``MAX_FETCH_ATTEMPTS`` times.
+    pending for the next run until it has been tried ``MAX_FETCH_ATTEMPTS`` times. With a
+    cap (items or seconds per run) the step stops between batches once it is reached,
+    reports ``capped``, and leaves the rest pending for the next run.
     """
     watch = Stopwatch()
     fetched = failed = retry_later = 0
-    batch_size = min(ctx.batch_size, source.limits.fetch_batch_size)
+    capped: str | None = None
+    batch_size = min(ctx.batch_size, source.limits.fetch_batch_size, max_items or ctx.batch_size)
     for session, items in claimed_batches(replace(ctx, batch_size=batch_size), "none"):
+        if max_items is not None and fetched + failed >= max_items:
+            capped = f"item cap of {max_items} per run reached; the next run continues"
+            break
+        if max_seconds is not None and watch.seconds() >= max_seconds:
+            capped = f"time cap of {max_seconds:g}s per run reached; the next run continues"
+            break
         by_external = {item.external_id: item for item in items}
         refs = [ItemRef(external_id=i.external_id, received_at=i.received_at) for i in items]
         blobs: list[tuple[str, bytes]] = []
@@ -45,14 +60,15 @@ def fetch_partition(ctx: StepContext, source: Source) -> dict[str, Any]:
                     )
                 continue
             blobs.append((outcome.content_hash, outcome.data))
-            updates.append(
-                {
-                    "id": item.id,
-                    "step": "fetched",
-                    "content_hash": outcome.content_hash,
-                    "last_error": None,
-                }
-            )
+            update = {
+                "id": item.id,
+                "step": "fetched",
+                "content_hash": outcome.content_hash,
+                "last_error": None,
+            }
+            if outcome.received_at is not None and item.received_at is None:
+                update["received_at"] = outcome.received_at
+            updates.append(update)
             fetched += 1
         for item in by_external.values():
             failed += 1
@@ -67,5 +83,7 @@ def fetch_partition(ctx: StepContext, source: Source) -> dict[str, Any]:
         "fetched": fetched,
         "fetch_failed": failed,
         "fetch_retry_later": retry_later,
+        "capped": capped is not None,
+        **({"capped_reason": capped} if capped else {}),
         "fetch_seconds": watch.seconds(),
     }

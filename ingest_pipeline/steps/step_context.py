@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,9 @@ class IntegrationInfo:
     account: str
     task: str
     tenant_id: str
-    options: dict[str, object] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    sync_state: dict[str, Any] = field(default_factory=dict)
+    credentials: bytes | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, row: Integration) -> IntegrationInfo:
@@ -36,6 +39,8 @@ class IntegrationInfo:
             task=row.task,
             tenant_id=row.tenant_id,
             options=dict(row.options or {}),
+            sync_state=dict(row.sync_state or {}),
+            credentials=bytes(row.credentials) if row.credentials else None,
         )
 
 

@@ -1,0 +1,58 @@
+"""Check a new integration's source before anything is saved, and prepare what is stored.
+
+``integrations add`` calls these: a mailbox must be readable; a Gmail account must answer
+``users.getProfile`` with the given credentials, which are then encrypted for storage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingest_pipeline.settings import get_settings
+from ingest_pipeline.sources.base import SourceError
+from ingest_pipeline.sources.registry import build_source
+from ingest_pipeline.store.credentials_vault import encrypt
+
+
+@dataclass(frozen=True)
+class CheckedAccount:
+    """What to store for a new integration: account, provider options, encrypted secrets."""
+
+    account: str
+    options: dict[str, Any] = field(default_factory=dict)
+    credentials: bytes | None = field(default=None, repr=False)
+
+
+def check_mailbox(path: str) -> CheckedAccount:
+    account = str(Path(path).expanduser().resolve())
+    build_source(provider="mailbox", account=account).check()
+    return CheckedAccount(account=account)
+
+
+def check_gmail(
+    credentials_file: str,
+    *,
+    query: str | None = None,
+    label: str | None = None,
+    api_endpoint: str | None = None,
+) -> CheckedAccount:
+    """Connect with the credentials (``users.getProfile``), then encrypt them for storage."""
+    from ingest_pipeline.sources.gmail.gmail_client import load_credentials_file
+    from ingest_pipeline.sources.gmail.gmail_source import GmailSource
+
+    info = load_credentials_file(credentials_file)
+    key = get_settings().credentials_key
+    ciphertext = encrypt(info, key=key)  # fails early, before any network call, without a key
+    options = {
+        name: value
+        for name, value in (("query", query), ("label", label), ("api_endpoint", api_endpoint))
+        if value
+    }
+    source = build_source(provider="gmail", account="", options=options, credentials=info)
+    assert isinstance(source, GmailSource)
+    address = source.profile().get("emailAddress")
+    if not address:
+        raise SourceError("Gmail's getProfile answered without an email address")
+    return CheckedAccount(account=str(address), options=options, credentials=ciphertext)
