@@ -1,31 +1,23 @@
 """Benchmark: what Dagster costs per ingest partition run, and how many integrations fit.
 
-Run by hand from the project root (nothing here asserts on timings)::
+Run by hand from the project root (no timing assertions; see bench/README.md)::
 
     .venv/bin/python bench/orchestration_bench.py [--repeat 5] [--quick] [--url ADMIN_URL]
 
-Part 1 runs small partitions (one UTC day of ``sample.mbox``, 9-10 messages) three ways, each
-on its own fresh Postgres app database, interleaved day by day: (a) ``ingest_mail_job`` as
-shipped (in-process executor, ``execute_in_process``); (b) the same selection with
-``dg.multiprocess_executor`` (``dg.execute_job`` of a ``dg.reconstructable`` job); (c) the
-five step functions called directly, without Dagster. First on new mail, then again with
-nothing to do. Each run is timed for wall seconds, CPU seconds of this process plus its
-reaped children (``getrusage``) and, when the server is local, the Postgres server's CPU.
-
-Part 2 registers N integrations on tagged copies of one day of the sample (no two share
-extraction-cache entries), imports them, then times two 15-minute ticks with 0-3 new messages
-per integration: each run in this process, then each as a fresh ``python`` process (the shape
-of a DefaultRunLauncher run worker). With the import floor it prints a capacity estimate.
-
-The Dagster instance is a temp DAGSTER_HOME holding the shipped ``dagster.yaml`` (Postgres
-storage, in a throwaway database). Every database is dropped at the end, also on error,
-Ctrl-C or SIGTERM.
+Part 1 runs one-day partitions of ``sample.mbox`` (9-10 messages) through (a) the shipped
+in-process job, (b) the same selection on ``dg.multiprocess_executor`` and (c) the five step
+functions without Dagster, each on its own fresh Postgres app database, first on new mail
+and then with nothing to do. Part 2 times a 15-minute tick (0-3 new messages per
+integration) in this process and as one ``dagster job execute`` process per run, and
+derives a capacity estimate. Runs are timed for wall, CPU of this process and its children,
+and CPU of a local Postgres server. Every database is dropped at the end, even on error.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import math
 import os
 import resource
@@ -67,20 +59,15 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "ingest_pipeline" / "sample_data" / "sample.mbox"
 DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 DAYS = [dt.date(2026, 11, d) for d in range(2, 9)]  # the sample's 7 receipt days
-WARMUP_DAY, TIMED_DAYS = DAYS[-1], DAYS[:5]  # 11-08 (7 msgs) warms up; 11-02..06 are timed
+WARMUP_DAY, TIMED_DAYS = DAYS[-1], DAYS[:5]  # 11-08 warms up; 11-02..06 (9-10 msgs) are timed
 MODES = ("in-process executor (shipped)", "multiprocess executor", "direct steps, no Dagster")
 APP_DB_ENV = "ORCH_BENCH_APP_DB"  # the app database the reconstructed multiprocess job uses
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-TICK_PERIOD, CORES = 900.0, os.cpu_count() or 1
+TICK_SECONDS, CORES = 900.0, os.cpu_count() or 1
 MAX_CONCURRENT_RUNS, UTILISATION = 8, 0.7  # shipped dagster.yaml; CPU share left for runs
-RUN_WORKER = (  # one tick run as its own process, like a DefaultRunLauncher run worker
-    "import sys, datetime as d\nfrom ingest_pipeline.defs.local_launch import "
-    "local_instance, materialize_days\no = materialize_days(local_instance(), sys.argv[1], "
-    "[d.date.fromisoformat(sys.argv[2])])\nsys.exit(0 if o[0].success else 1)"
-)
-
-
 Sample = tuple[float, float, float]  # wall s, CPU s (this process + children), server CPU s
+COLUMNS = ("wall", "CPU", "server")
+Instance = dg.DagsterInstance
 _postmaster: list[int] = []  # pid of the local Postgres server, when /proc shows it
 
 
@@ -90,11 +77,6 @@ def cpu_now() -> float:
     return sum(u.ru_utime + u.ru_stime for u in usage)
 
 
-def proc_stat(path: Path) -> list[str]:
-    """The fields of ``/proc/<pid>/stat`` after the command name (state, ppid, ...)."""
-    return path.read_text().rsplit(")")[-1].split()
-
-
 def find_postmaster(admin: str) -> None:
     """Remember the local server's postmaster pid (the parent of our backend), if visible."""
     engine = sa.create_engine(admin)
@@ -102,18 +84,20 @@ def find_postmaster(admin: str) -> None:
         backend = c.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
     engine.dispose()
     with suppress(OSError):
-        _postmaster.append(int(proc_stat(Path(f"/proc/{backend}/stat"))[1]))
+        _postmaster.append(
+            int(Path(f"/proc/{backend}/stat").read_text().rsplit(")")[-1].split()[1])
+        )
 
 
 def server_cpu() -> float:
-    """CPU seconds of the Postgres server: the postmaster with its exited backends, plus the
-    live ones (every process on the machine using it counts); NaN when it is not local."""
+    """CPU seconds of the Postgres server (postmaster with its exited backends, plus the live
+    ones; whoever else uses the server counts too); NaN when the server is not local."""
     if not _postmaster:
         return math.nan
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with suppress(OSError):
-            pid, fields = int(stat.parent.name), proc_stat(stat)
+            pid, fields = int(stat.parent.name), stat.read_text().rsplit(")")[-1].split()
             if pid == _postmaster[0]:
                 total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
             elif int(fields[1]) == _postmaster[0]:
@@ -125,7 +109,7 @@ def timed(run: Callable[..., object], *args: object) -> Sample:
     """(wall, CPU, server CPU) seconds of ``run(*args)``; raises when it reports failure."""
     wall, cpu, server = time.perf_counter(), cpu_now(), server_cpu()
     if run(*args) is False:
-        raise RuntimeError(f"run failed: {run}")
+        raise RuntimeError(f"run failed: {run}{args}")
     return time.perf_counter() - wall, cpu_now() - cpu, server_cpu() - server
 
 
@@ -148,35 +132,32 @@ def throwaway_db(admin: str, label: str, *, migrate: bool = True) -> Iterator[st
         engine.dispose()
 
 
-def dagster_instance(stack: ExitStack, admin: str) -> dg.DagsterInstance:
-    """The shipped dagster.yaml in a temp DAGSTER_HOME, storage in a throwaway database."""
+def dagster_instance(stack: ExitStack, admin: str) -> Instance:
+    """The shipped dagster.yaml in a temp DAGSTER_HOME, its storage in a throwaway database."""
     home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="orch-bench-")))
     shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
-    os.environ["DAGSTER_PG_URL"] = stack.enter_context(
-        throwaway_db(admin, "dagster", migrate=False)
-    )
-    instance = stack.enter_context(dg.DagsterInstance.get())
+    storage = stack.enter_context(throwaway_db(admin, "dagster", migrate=False))
+    os.environ["DAGSTER_PG_URL"] = storage
+    instance = stack.enter_context(Instance.get())
     apply_pool_limits(instance)
     return instance
 
 
 def bound_job(db_url: str, executor: dg.ExecutorDefinition | None = None) -> dg.JobDefinition:
-    """``ingest_mail_job`` bound to ``db_url`` as the tests bind it, or a copy with ``executor``."""
-    resources = {
-        "app_db": AppDb(url=db_url),
-        "extractor": ExtractorResource(kind="offline", min_confidence=0.6),
-        "limits": IngestLimitsResource(),
-    }
-    defs = build_definitions(resources)
+    """``ingest_mail_job`` bound to ``db_url`` as the tests bind it, or a copy on ``executor``."""
+    extractor = ExtractorResource(kind="offline", min_confidence=0.6)
+    limits = IngestLimitsResource()
+    defs = build_definitions(
+        {"app_db": AppDb(url=db_url), "extractor": extractor, "limits": limits}
+    )
     if executor is None:
         return defs.resolve_job_def("ingest_mail_job")
-    shipped = defs.resolve_job_def("ingest_mail_job")
     copy = dg.define_asset_job(
-        "ingest_mail_job_multiprocess",
+        name="ingest_mail_job_multiprocess",
         selection=dg.AssetSelection.assets(ingest_mail).without_checks()
         | dg.AssetSelection.checks_for_assets(ingest_mail),
-        partitions_def=shipped.partitions_def,
+        partitions_def=ingest_partitions,
         executor_def=executor,
     )
     return dg.Definitions.merge(defs, dg.Definitions(jobs=[copy])).resolve_job_def(copy.name)
@@ -187,24 +168,22 @@ def multiprocess_job() -> dg.JobDefinition:
     return bound_job(os.environ[APP_DB_ENV], dg.multiprocess_executor)
 
 
-def register(db_url: str, instance: dg.DagsterInstance, mbox: Path) -> str:
+def register(db_url: str, instance: Instance, mbox: Path) -> str:
     """Add a ``job_posting`` mailbox integration and its dynamic partition; returns the key."""
     with session_scope(db_url) as session:
-        key = add_integration(session, provider="mailbox", account=str(mbox), task="job_posting")
-        key = key.partition_key or ""
+        row = add_integration(session, provider="mailbox", account=str(mbox), task="job_posting")
+        key = row.partition_key or ""
     register_partition_key(instance, key)
     return key
 
 
-def run_in_process(
-    job: dg.JobDefinition, instance: dg.DagsterInstance, key: str, day: dt.date
-) -> bool:
+def run_in_process(job: dg.JobDefinition, instance: Instance, key: str, day: dt.date) -> bool:
     part = IngestPartition(key, day).key
     return job.execute_in_process(instance=instance, partition_key=part, run_config=QUIET).success
 
 
-def run_multiprocess(db_url: str, instance: dg.DagsterInstance, key: str, day: dt.date) -> bool:
-    os.environ[APP_DB_ENV] = db_url
+def run_multiprocess(db_url: str, instance: Instance, key: str, day: dt.date) -> bool:
+    os.environ[APP_DB_ENV] = db_url  # the step processes inherit it
     tags = ingest_partitions.get_tags_for_partition_key(IngestPartition(key, day).key)
     recon = dg.reconstructable(multiprocess_job)
     with dg.execute_job(recon, instance=instance, run_config=QUIET, tags=tags) as result:
@@ -216,9 +195,8 @@ def run_direct(db_url: str, key: str, day: dt.date) -> None:
     with session_scope(db_url) as session:
         info = IntegrationInfo.of(find_integration(session, key))
     settings, task = Settings(), get_task(info.task)
-    ctx = StepContext(
-        db_url, info, PartitionKey(info.id, day), uuid.uuid4().hex, settings.batch_size
-    )
+    part = PartitionKey(info.id, day)
+    ctx = StepContext(db_url, info, part, uuid.uuid4().hex, settings.batch_size)
     source = build_source(provider=info.provider, account=info.account)
     source.check()
     enumerate_step.enumerate_partition(ctx, source)
@@ -229,9 +207,7 @@ def run_direct(db_url: str, key: str, day: dt.date) -> None:
     persist_partition(ctx, task=task, min_confidence=0.6)
 
 
-def partition_runner(
-    mode: str, db_url: str, instance: dg.DagsterInstance
-) -> Callable[[dt.date], object]:
+def partition_runner(mode: str, db_url: str, instance: Instance) -> Callable:
     """Register the sample mailbox on ``db_url``; return a function running one of its days."""
     key = register(db_url, instance, SAMPLE)
     if mode.startswith("in-process"):
@@ -242,17 +218,17 @@ def partition_runner(
     return lambda day: run_direct(db_url, key, day)
 
 
-def orchestration_costs(admin: str, instance: dg.DagsterInstance, repeat: int) -> dict:
-    """Part 1: {(mode, phase): [(wall, cpu), ...]} over ``repeat`` partitions per mode."""
+def orchestration_costs(admin: str, instance: Instance, repeat: int) -> dict:
+    """Part 1: {(mode, phase): [Sample, ...]} over ``repeat`` partitions per mode."""
     samples: dict[tuple[str, str], list[Sample]] = {}
     for start in range(0, repeat, len(TIMED_DAYS)):  # fresh databases every 5 partitions
-        days = TIMED_DAYS[: min(len(TIMED_DAYS), repeat - start)]
+        days = TIMED_DAYS[: repeat - start]
         with ExitStack() as stack:
-            runs: dict[str, Callable[[dt.date], object]] = {}
+            runs = {}
             for mode in MODES:
                 url = stack.enter_context(throwaway_db(admin, mode.split()[0].replace("-", "")))
                 runs[mode] = partition_runner(mode, url, instance)
-                timed(runs[mode], WARMUP_DAY)  # imports, connections: not timed
+                timed(runs[mode], WARMUP_DAY)  # imports, first connections: not timed
             for phase in ("first run", "re-run"):
                 for day in days:
                     for mode in MODES:
@@ -262,13 +238,9 @@ def orchestration_costs(admin: str, instance: dg.DagsterInstance, repeat: int) -
     return samples
 
 
-def run_worker(cmd: list[str], env: dict[str, str]) -> bool:
-    return subprocess.run(cmd, env=env).returncode == 0
-
-
 def mbox_copy(path: Path, day: dt.date, tag: int, held_back: int) -> None:
-    """Write the messages received on ``day`` but the last ``held_back``, with the Subject
-    tagged ``[bench <tag>]`` so that no two copies share extraction-cache entries."""
+    """Write the messages received on ``day`` except the last ``held_back``, the Subject tagged
+    ``[bench <tag>]`` so that no two copies share extraction-cache entries."""
     chunks = []
     for span in scan_mbox(SAMPLE):
         received = from_line_time(span.from_line)
@@ -279,44 +251,54 @@ def mbox_copy(path: Path, day: dt.date, tag: int, held_back: int) -> None:
     path.write_bytes(b"".join(chunks[: len(chunks) - held_back]))
 
 
-def capacity(admin: str, instance: dg.DagsterInstance, integrations: int, starts: int) -> dict:
-    """Part 2: import floor, and two ticks of ``integrations`` runs with 0-3 new messages each."""
+def run_worker(key: str, day: dt.date, env: dict[str, str]) -> bool:
+    """One run as its own process: ``dagster job execute`` of the code location's job."""
+    tags = ingest_partitions.get_tags_for_partition_key(IngestPartition(key, day).key)
+    dagster = [str(Path(sys.executable).with_name("dagster")), "job", "execute"]
+    target = ["-m", "ingest_pipeline.definitions", "-j", "ingest_mail_job"]
+    done = subprocess.run(
+        [*dagster, *target, "--tags", json.dumps(tags)], env=env, capture_output=True
+    )
+    sys.stderr.write(done.stderr.decode()[-3000:] if done.returncode else "")
+    return done.returncode == 0
+
+
+def capacity(admin: str, instance: Instance, integrations: int, starts: int) -> dict:
+    """Part 2: the import floor, and two ticks of one run per integration, 0-3 new messages."""
     out: dict[str, list[Sample]] = {"floor": [], "this process": [], "own process": []}
-    python = [sys.executable, "-c"]
     for _ in range(starts):
-        out["floor"].append(timed(subprocess.run, [*python, "import ingest_pipeline.definitions"]))
+        floor = [sys.executable, "-c", "import ingest_pipeline.definitions"]
+        out["floor"].append(timed(subprocess.run, floor))
     with ExitStack() as stack:
         url = stack.enter_context(throwaway_db(admin, "capacity"))
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="orch-bench-mail-")))
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="orch-bench-")))
         job, plan = bound_job(url), []
         for i in range(integrations):
-            day, new = DAYS[i % len(DAYS)], i % 4
-            mbox = folder / f"{i}.mbox"
+            day, new, mbox = DAYS[i % len(DAYS)], i % 4, folder / f"{i}.mbox"
             mbox_copy(mbox, day, i, 2 * new)
             key = register(url, instance, mbox)
             run_in_process(job, instance, key, day)  # the import before the ticks, not timed
             plan.append((mbox, day, i, new, key))
-        env = {**os.environ, "INGEST_DATABASE_URL": url}
+        env = {**os.environ, "INGEST_DATABASE_URL": url, "INGEST_EXTRACTOR": "offline"}
         for tick, where in ((1, "this process"), (2, "own process")):
             for mbox, day, i, new, key in plan:
                 mbox_copy(mbox, day, i, (2 - tick) * new)  # ``new`` messages arrived
                 if where == "this process":
                     sample = timed(run_in_process, job, instance, key, day)
                 else:
-                    cmd = [*python, RUN_WORKER, key, day.isoformat()]
-                    sample = timed(run_worker, cmd, env)
+                    sample = timed(run_worker, key, day, env)
                 out[where].append(sample)
                 print(f"  tick {tick} {key} +{new}: {where} {sample[0]:.2f} s", file=sys.stderr)
     return out
 
 
-def med(samples: list[Sample]) -> Sample:
-    """The median of each column."""
-    return tuple(statistics.median(col) for col in zip(*samples, strict=True))  # type: ignore[return-value]
+def medians(samples: list[Sample]) -> list[float]:
+    """The median wall, CPU and server CPU seconds."""
+    return [statistics.median(column) for column in zip(*samples, strict=True)]
 
 
 def row(label: str, samples: list[Sample]) -> str:
-    wall, cpu, server = med(samples)
+    wall, cpu, server = medians(samples)
     return f"{label:<48} {len(samples):>4} {wall:>7.2f} {cpu:>7.2f} {server:>9.2f}"
 
 
@@ -331,35 +313,34 @@ def report(costs: dict, cap: dict, integrations: int) -> None:
         for mode in MODES:
             print(row(f"{phase:<10} {mode}", costs[mode, phase]))
     for phase in ("first run", "re-run"):
-        ip, mp, direct = (med(costs[mode, phase]) for mode in MODES)
-        print(
-            f"  {phase:<9}: multiprocess / in-process = {mp[0] / ip[0]:.1f}x wall, "
-            f"{mp[1] / ip[1]:.1f}x CPU, {mp[2] / ip[2]:.1f}x server; in-process - direct = "
-            f"{ip[0] - direct[0]:.2f} s wall, {ip[1] - direct[1]:.2f} s CPU, "
-            f"{ip[2] - direct[2]:.2f} s server"
-        )
-    print(f"\n2. capacity: {integrations} integrations, a 15-minute tick of 0-3 new messages each")
+        ip, mp, direct = (medians(costs[mode, phase]) for mode in MODES)
+        ratios = ", ".join(f"{m / i:.1f}x {n}" for m, i, n in zip(mp, ip, COLUMNS, strict=True))
+        extra = ", ".join(f"{i - d:.2f} s {n}" for i, d, n in zip(ip, direct, COLUMNS, strict=True))
+        print(f"  {phase:<9}: multiprocess / in-process = {ratios}")
+        print(f"  {'':<9}  in-process - direct = {extra}")
+    print(f"\n2. capacity: {integrations} integrations, one 15-minute tick, 0-3 new messages each")
     print(f"{'':<48} {header}")
     print(row("process start floor (import definitions)", cap["floor"]))
     print(row("tick run in this process (in-process executor)", cap["this process"]))
-    print(row("tick run as its own process (run worker model)", cap["own process"]))
-    wall, cpu, server = med(cap["own process"])
-    budget = TICK_PERIOD * CORES * UTILISATION
+    print(row("tick run, `dagster job execute` process per run", cap["own process"]))
+    wall, cpu, server = medians(cap["own process"])
+    budget = TICK_SECONDS * CORES * UTILISATION
     by_cpu, by_both = budget / cpu, budget / (cpu + server)
-    by_slots = TICK_PERIOD * MAX_CONCURRENT_RUNS / wall
+    by_slots = TICK_SECONDS * MAX_CONCURRENT_RUNS / wall
     print(
-        f"  CPU bound:  {TICK_PERIOD:.0f} s x {CORES} cores x {UTILISATION} utilisation / "
-        f"{cpu:.2f} CPU s per run = {by_cpu:.0f} (Postgres elsewhere); / ({cpu:.2f} + "
-        f"{server:.2f} server) = {by_both:.0f} (Postgres on the same cores)"
+        f"  CPU bound:  {TICK_SECONDS:.0f} s x {CORES} cores x {UTILISATION} utilisation / "
+        f"{cpu:.2f} CPU s per run = {by_cpu:.0f} (Postgres on another machine)\n"
+        f"              same / ({cpu:.2f} + {server:.2f} server) CPU s = {by_both:.0f}"
+        " (Postgres on the same 2 cores)"
     )
     print(
-        f"  slot bound: {TICK_PERIOD:.0f} s x {MAX_CONCURRENT_RUNS} max_concurrent_runs / "
-        f"{wall:.2f} s wall per run = {by_slots:.0f} (binds only when runs wait, e.g. on an LLM)"
+        f"  slot bound: {TICK_SECONDS:.0f} s x {MAX_CONCURRENT_RUNS} max_concurrent_runs / "
+        f"{wall:.2f} s wall per run = {by_slots:.0f} (binds if runs mostly wait, e.g. on an LLM)"
     )
     print(
-        f"  estimate:   {min(by_cpu, by_slots):.0f} integrations per 2-core machine with Postgres "
-        f"elsewhere, {min(by_both, by_slots):.0f} with Postgres on it (one run per integration "
-        "per tick; the rest of the CPU is left to the daemon, webserver and code server)"
+        f"  estimate:   {min(by_cpu, by_slots):.0f} integrations per 2-core machine "
+        f"({min(by_both, by_slots):.0f} with Postgres on it), one run per integration per tick;"
+        f" {1 - UTILISATION:.0%} of the CPU left to the daemon, webserver and code server"
     )
 
 
@@ -367,11 +348,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=DEFAULT_URL, help="admin URL (creates/drops databases)")
     parser.add_argument("--repeat", type=int, default=5, help="timed partitions per mode")
-    parser.add_argument("--integrations", type=int, default=8, help="integrations per tick")
+    parser.add_argument("--integrations", type=int, default=8, help="integrations in the tick")
     parser.add_argument("--quick", action="store_true", help="2 partitions, 4 integrations")
     args = parser.parse_args()
     repeat, integrations, starts = (2, 4, 3) if args.quick else (args.repeat, args.integrations, 5)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still drop the databases
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds, so databases are dropped
     find_postmaster(args.url)
     with ExitStack() as stack:
         instance = dagster_instance(stack, args.url)

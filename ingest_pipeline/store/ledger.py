@@ -163,7 +163,11 @@ def status_counts(session: Session, part: PartitionKey) -> dict[str, int]:
 
 
 def unaccounted_items(session: Session, part: PartitionKey, *, limit: int = 20) -> list[IngestItem]:
-    """Items of the partition that are not terminal, or terminal-but-not-done without a reason."""
+    """Items of the partition that are not terminal, or terminal-but-not-done without a reason.
+
+    Items never tried (pending at step ``none`` with no attempt) are not counted: a run that
+    hit its item or time cap leaves exactly those for the next run.
+    """
     return list(
         session.scalars(
             sa.select(IngestItem)
@@ -171,6 +175,13 @@ def unaccounted_items(session: Session, part: PartitionKey, *, limit: int = 20) 
                 IngestItem.integration_id == part.integration_id,
                 IngestItem.stream == part.stream,
                 IngestItem.partition_day == part.day,
+                sa.not_(
+                    sa.and_(
+                        IngestItem.status == "pending",
+                        IngestItem.step == "none",
+                        IngestItem.attempts == 0,
+                    )
+                ),
                 sa.or_(
                     IngestItem.status.not_in(TERMINAL_STATUSES),
                     sa.and_(

@@ -100,7 +100,10 @@ def error_reply(
         headers.append(("Retry-After", str(retry_after if retry_after is not None else 1)))
     if status == 401:
         headers.append(
-            ("WWW-Authenticate", 'Bearer realm="https://accounts.google.com/", error="invalid_token"')
+            (
+                "WWW-Authenticate",
+                'Bearer realm="https://accounts.google.com/", error="invalid_token"',
+            )
         )
     body = error_body(status, reason=reason, message=message, domain=domain)
     return json_reply(status, body, headers)
