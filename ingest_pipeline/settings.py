@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +30,19 @@ class Settings(BaseSettings):
     credentials_key: str | None = Field(default=None, repr=False)
     max_items_per_run: int | None = None
     max_run_seconds: float | None = None
+    openai_api_key: str | None = Field(
+        default=None,
+        repr=False,
+        validation_alias=AliasChoices("INGEST_OPENAI_API_KEY", "OPENAI_API_KEY"),
+    )
+    openai_model: str = "gpt-4o-mini"
+    openai_base_url: str | None = None
+    openai_timeout_seconds: float = 60.0
+    openai_max_retries: int = 3
+    openai_max_input_tokens: int = 6_000
+    openai_input_price_per_million: float = 0.15
+    openai_output_price_per_million: float = 0.60
+    openai_batch_threshold: int | None = None
 
     def app_database_url(self) -> str:
         """``INGEST_DATABASE_URL``, or the embedded SQLite file under ``data_dir``."""

@@ -35,13 +35,35 @@ class ExtractorResource(dg.ConfigurableResource):
         )
 
     def build(self) -> Extractor:
-        kind = self.kind or get_settings().extractor
+        settings = get_settings()
+        kind = self.kind or settings.extractor
         if kind == "offline":
             from ingest_pipeline.extraction.offline_extractor import OfflineExtractor
 
             return OfflineExtractor()
+        if kind == "openai":
+            from ingest_pipeline.extraction.openai_extractor import OpenAIConfig, OpenAIExtractor
+
+            if not settings.openai_api_key:
+                raise dg.Failure(
+                    description="INGEST_EXTRACTOR=openai needs INGEST_OPENAI_API_KEY "
+                    "(or OPENAI_API_KEY)",
+                    allow_retries=False,
+                )
+            return OpenAIExtractor(
+                OpenAIConfig(
+                    api_key=settings.openai_api_key,
+                    model=settings.openai_model,
+                    base_url=settings.openai_base_url,
+                    timeout_seconds=settings.openai_timeout_seconds,
+                    max_retries=settings.openai_max_retries,
+                    max_input_tokens=settings.openai_max_input_tokens,
+                    input_price_per_million=settings.openai_input_price_per_million,
+                    output_price_per_million=settings.openai_output_price_per_million,
+                )
+            )
         raise dg.Failure(
-            description=f"unknown extractor {kind!r}; set INGEST_EXTRACTOR=offline",
+            description=f"unknown extractor {kind!r}; set INGEST_EXTRACTOR to offline or openai",
             allow_retries=False,
         )
 

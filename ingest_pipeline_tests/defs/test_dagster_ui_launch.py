@@ -171,7 +171,6 @@ def test_launch_ingest_partition_from_dagster_ui(
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     assert main(["integrations", "add", "--provider", "mailbox", "--path", str(SAMPLE_MBOX)]) == 0
     assert capsys.readouterr().out.strip() == INTEGRATION
-    assert "run_coordinator" not in (home / "dagster.yaml").read_text()
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"

@@ -1,0 +1,133 @@
+"""The gpt step on OpenAI (or an OpenAI-compatible server: Azure OpenAI, vLLM, Ollama).
+
+One chat completion per input with the task's pydantic schema sent as a strict JSON schema
+(structured outputs). The email goes in as delimited, untrusted data after the versioned
+instructions, with invisible characters removed and cut to a token budget; no tools are
+offered; the answer is parsed and validated against the schema before anything uses it. A
+refusal, a length cut-off, or an answer that is not valid JSON for the schema fails that one
+item with the reason. Rate limits (429 with Retry-After) and 5xx are retried by the openai
+client itself; what still fails reaches the op's RetryPolicy.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+from pydantic import ValidationError
+
+from ingest_pipeline.domain import ExtractionInput, ExtractionOutcome
+from ingest_pipeline.extraction.extractor import ExtractionFailed
+from ingest_pipeline.extraction.llm_input import delimited_email, prepare_text
+from ingest_pipeline.extraction.strict_schema import strict_json_schema
+from ingest_pipeline.extraction.tasks import TaskSpec
+
+
+@dataclass(frozen=True)
+class OpenAIConfig:
+    """Client settings and prices (USD per million tokens) used to cost each call."""
+
+    api_key: str
+    model: str = "gpt-4o-mini"
+    base_url: str | None = None
+    timeout_seconds: float = 60.0
+    max_retries: int = 3
+    max_input_tokens: int = 6_000
+    input_price_per_million: float = 0.15
+    output_price_per_million: float = 0.60
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        return (
+            input_tokens * self.input_price_per_million
+            + output_tokens * self.output_price_per_million
+        ) / 1_000_000
+
+
+class OpenAIExtractor:
+    """Extracts with a chat model; ``model`` (with the prompt version) keys the cache."""
+
+    def __init__(self, config: OpenAIConfig, *, client: openai.OpenAI | None = None) -> None:
+        self.config = config
+        self.model = config.model
+        self.client = client or openai.OpenAI(
+            api_key=config.api_key,
+            base_url=config.base_url,
+            timeout=config.timeout_seconds,
+            max_retries=config.max_retries,
+        )
+
+    def request_body(self, task: TaskSpec, item: ExtractionInput) -> tuple[dict[str, Any], bool]:
+        """The chat completion request for one input, and whether the input was truncated."""
+        text, truncated = prepare_text(item.text, max_tokens=self.config.max_input_tokens)
+        body = {
+            "model": self.model,
+            "temperature": 0,
+            "messages": [
+                {"role": "system", "content": task.prompt()},
+                {"role": "user", "content": delimited_email(text)},
+            ],
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": task.name,
+                    "schema": strict_json_schema(task.schema),
+                    "strict": True,
+                },
+            },
+        }
+        return body, truncated
+
+    def extract(self, task: TaskSpec, item: ExtractionInput) -> ExtractionOutcome:
+        body, truncated = self.request_body(task, item)
+        raw = self.client.chat.completions.with_raw_response.create(**body)
+        completion = raw.parse()
+        return outcome_from_completion(
+            completion.model_dump(),
+            task=task,
+            config=self.config,
+            request_id=raw.headers.get("x-request-id"),
+            truncated=truncated,
+        )
+
+
+def outcome_from_completion(
+    completion: dict[str, Any],
+    *,
+    task: TaskSpec,
+    config: OpenAIConfig,
+    request_id: str | None,
+    truncated: bool,
+) -> ExtractionOutcome:
+    """Validate a chat completion (direct or from a batch output line) into an outcome."""
+    choices = completion.get("choices") or []
+    if not choices:
+        raise ExtractionFailed("the model returned no choices")
+    choice = choices[0]
+    message = choice.get("message") or {}
+    if message.get("refusal"):
+        raise ExtractionFailed(f"the model refused: {message['refusal']}")
+    if choice.get("finish_reason") == "length":
+        raise ExtractionFailed("the answer was cut off at the length limit")
+    content = message.get("content") or ""
+    try:
+        result = task.schema.model_validate(json.loads(content)).model_dump()
+    except json.JSONDecodeError as exc:
+        raise ExtractionFailed(f"the model's answer is not valid JSON ({exc.msg})") from exc
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ExtractionFailed(f"the model's answer does not fit the schema: {problems}") from exc
+    usage = completion.get("usage") or {}
+    input_tokens = int(usage.get("prompt_tokens") or 0)
+    output_tokens = int(usage.get("completion_tokens") or 0)
+    return ExtractionOutcome(
+        result=result,
+        model=config.model,
+        prompt_version=task.prompt_version,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cost_usd=round(config.cost(input_tokens, output_tokens), 8),
+        request_id=request_id or completion.get("id"),
+        extra={"extractor": "openai", "truncated": truncated},
+    )
