@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     openai_input_price_per_million: float = 0.15
     openai_output_price_per_million: float = 0.60
     openai_batch_threshold: int | None = None
+    llm_batch_sensor_interval_seconds: int = 60
 
     def app_database_url(self) -> str:
         """``INGEST_DATABASE_URL``, or the embedded SQLite file under ``data_dir``."""

@@ -12,6 +12,7 @@ from ingest_pipeline.defs.integration_sensors import (
     ingest_success_sensor,
     integrations_sensor,
 )
+from ingest_pipeline.defs.llm_batch_sensor import llm_batches_sensor
 from ingest_pipeline.defs.mail_assets import ingest_mail, ingest_mail_job
 from ingest_pipeline.defs.mail_checks import (
     mail_failed_share_within_bounds,
@@ -41,6 +42,7 @@ def build_definitions(resources: Mapping[str, Any] | None = None) -> dg.Definiti
         ],
         sensors=[
             integrations_sensor(settings.sensor_interval_seconds),
+            llm_batches_sensor(settings.llm_batch_sensor_interval_seconds),
             ingest_success_sensor,
             ingest_failure_sensor,
             ingest_canceled_sensor,

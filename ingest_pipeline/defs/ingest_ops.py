@@ -28,6 +28,9 @@ from ingest_pipeline.store.database import session_scope
 from ingest_pipeline.store.integrations import IntegrationNotFound, find_integration
 from ingest_pipeline.store.ledger import PartitionKey
 
+# A run tagged with this "off" extracts directly (the batch sensor's follow-up runs).
+LLM_BATCH_TAG = "ingest/llm_batch"
+
 transient_retry = dg.RetryPolicy(
     max_retries=3, delay=2.0, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
@@ -165,7 +168,14 @@ def gpt_op(
     ctx = step_context(context, app_db, limits)
     with no_retry_for_permanent_errors():
         summary = extract_partition(
-            ctx, task=get_task(ctx.integration.task), extractor=extractor.build()
+            ctx,
+            task=get_task(ctx.integration.task),
+            extractor=extractor.build(),
+            batch_threshold=(
+                None
+                if context.run.tags.get(LLM_BATCH_TAG) == "off"
+                else get_settings().openai_batch_threshold
+            ),
         )
     return _merged(context, "gpt", upstream, summary)
 

@@ -15,8 +15,19 @@ from ingest_pipeline.store.blobs import load_parsed
 from ingest_pipeline.store.database import session_scope
 
 
-def extract_partition(ctx: StepContext, *, task: TaskSpec, extractor: Extractor) -> dict[str, Any]:
+def extract_partition(
+    ctx: StepContext,
+    *,
+    task: TaskSpec,
+    extractor: Extractor,
+    batch_threshold: int | None = None,
+) -> dict[str, Any]:
     """Extract every parsed item; returns calls made, cache hits, tokens, cost and failures.
+
+    With ``batch_threshold`` and an extractor that can submit batches, a partition with at
+    least that many uncached inputs is sent as one Batch API job instead (see
+    `submit_partition_batch`); the items wait at ``parsed`` until the batch sensor has
+    collected the results and launched the partition again.
 
     Inputs are keyed by the hash of the text the task reads, so two deliveries of one
     message, or a re-run, reuse the stored result instead of calling the extractor. No
@@ -25,6 +36,20 @@ def extract_partition(ctx: StepContext, *, task: TaskSpec, extractor: Extractor)
     twice), and the items are marked in a third.
     """
     watch = Stopwatch()
+    if batch_threshold is not None and _batch_capable(extractor):
+        awaiting = submit_partition_batch(
+            ctx, task=task, extractor=extractor, threshold=batch_threshold
+        )
+        if awaiting is not None:
+            return {
+                **awaiting,
+                "extracted": 0,
+                "extraction_calls": 0,
+                "cache_hits": 0,
+                "extraction_failed": 0,
+                "extractor_model": extractor.model,
+                "gpt_seconds": watch.seconds(),
+            }
     totals: Counter[str] = Counter()
     cost = 0.0
     last_id = 0
@@ -106,3 +131,59 @@ def extract_partition(ctx: StepContext, *, task: TaskSpec, extractor: Extractor)
         "extractor_model": extractor.model,
         "gpt_seconds": watch.seconds(),
     }
+
+
+def _batch_capable(extractor: Extractor) -> bool:
+    from ingest_pipeline.extraction.openai_extractor import OpenAIExtractor
+
+    return isinstance(extractor, OpenAIExtractor)
+
+
+def submit_partition_batch(
+    ctx: StepContext, *, task: TaskSpec, extractor: Any, threshold: int
+) -> dict[str, Any] | None:
+    """Send the partition's uncached inputs as one batch when there are at least
+    ``threshold`` of them (or report the batch already waiting); None to extract directly."""
+    from ingest_pipeline.extraction.openai_batch import submit_batch
+    from ingest_pipeline.store import llm_batches
+
+    with session_scope(ctx.database_url) as session:
+        waiting = llm_batches.open_batch(session, ctx.part)
+        if waiting is not None:
+            return {
+                "awaiting_llm_batch": waiting.provider_batch_id,
+                "awaiting_items": len(waiting.requests),
+            }
+        items = ledger.active_items(session, ctx.part, step="parsed")
+        parsed = load_parsed(
+            session,
+            [i.content_hash for i in items if i.content_hash],
+            parser_version=PARSER_VERSION,
+        )
+        unique = {
+            inp.content_hash: inp
+            for inp in (task.build_input(ParsedMessage.from_json(data)) for data in parsed.values())
+        }
+        known = extraction_cache.lookup(
+            session,
+            list(unique),
+            task=task.name,
+            model=extractor.model,
+            prompt_version=task.prompt_version,
+        )
+    missing = [inp for digest, inp in unique.items() if digest not in known]
+    if len(missing) < threshold:
+        return None
+    submitted = submit_batch(extractor, task, missing)
+    with session_scope(ctx.database_url) as session:
+        llm_batches.record(
+            session,
+            part=ctx.part,
+            provider_batch_id=submitted.batch_id,
+            input_file_id=submitted.input_file_id,
+            task=task.name,
+            model=extractor.model,
+            prompt_version=task.prompt_version,
+            requests=submitted.requests,
+        )
+    return {"llm_batch_submitted": submitted.batch_id, "awaiting_items": len(missing)}

@@ -129,6 +129,21 @@ def claim(
     return items
 
 
+def active_items(session: Session, part: PartitionKey, *, step: str) -> list[IngestItem]:
+    """The partition's unfinished items that reached ``step`` (read only, no claim)."""
+    return list(
+        session.scalars(
+            sa.select(IngestItem).where(
+                IngestItem.integration_id == part.integration_id,
+                IngestItem.stream == part.stream,
+                IngestItem.partition_day == part.day,
+                IngestItem.step == step,
+                IngestItem.status.in_(ACTIVE_STATUSES),
+            )
+        )
+    )
+
+
 def mark(session: Session, updates: Sequence[Mapping[str, Any]]) -> None:
     """Apply per-item field updates (each mapping has ``id``) in one executemany."""
     if not updates:

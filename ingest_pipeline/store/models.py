@@ -248,3 +248,28 @@ class Notification(Base):
     message: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class LlmBatch(Base):
+    """An OpenAI Batch API job holding one partition's extractions (half price, up to 24 h).
+
+    ``requests`` maps each request's ``custom_id`` to the content hash it extracts;
+    ``status`` is ``submitted`` until the batch sensor finds it ``collected`` (results in
+    the cache) or ``fallback`` (failed or expired: the partition extracts directly).
+    """
+
+    __tablename__ = "llm_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_batch_id: Mapped[str] = mapped_column(sa.String(128), unique=True)
+    input_file_id: Mapped[str] = mapped_column(sa.String(128))
+    integration_id: Mapped[int] = mapped_column(sa.ForeignKey("integrations.id"))
+    partition_day: Mapped[dt.date] = mapped_column(sa.Date)
+    task: Mapped[str] = mapped_column(sa.String(64))
+    model: Mapped[str] = mapped_column(sa.String(128))
+    prompt_version: Mapped[str] = mapped_column(sa.String(32))
+    requests: Mapped[dict[str, str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(sa.String(16), default="submitted")
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -1,18 +1,23 @@
 """Files and batches as the fake OpenAI stores them, shaped like ``openai.types.FileObject`` and
-``openai.types.Batch``, and the checks OpenAI runs on a batch's JSONL input file.
+``openai.types.Batch``: upload and batch-creation checks, the checks OpenAI runs on a batch's
+JSONL input file, and the end states a batch reaches (completed, expired, failed).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from ingest_pipeline_tests.fakes.openai_http import Reply, error_reply, json_reply, parse_multipart
 
 FILE_PURPOSES = frozenset(
     {"assistants", "batch", "fine-tune", "vision", "user_data", "evals"}
 )  # what a client may upload ("batch_output" etc. are written by OpenAI only)
 BATCH_ENDPOINTS = frozenset({"/v1/chat/completions"})  # the only one this fake runs
 OPEN_STATUSES = ("validating", "in_progress")
+EXPIRED_MESSAGE = "This request could not be executed before the completion window expired."
 
 
 @dataclass
@@ -177,3 +182,130 @@ def parse_batch_input(data: bytes, endpoint: str) -> tuple[list[BatchLine], list
 def jsonl(items: list[dict[str, Any]]) -> bytes:
     """JSON lines, one per item, each ending with a newline."""
     return "".join(json.dumps(item) + "\n" for item in items).encode()
+
+
+def read_upload(content_type: str, raw: bytes) -> tuple[str, str, bytes] | Reply:
+    """The ``POST /v1/files`` form -> (filename, purpose, bytes), or a 400 `Reply`."""
+    if not content_type.lower().startswith("multipart/form-data"):
+        return error_reply(400, "The request must be multipart/form-data.")
+    try:
+        fields = parse_multipart(content_type, raw)
+    except ValueError as exc:
+        return error_reply(400, str(exc))
+    purpose = fields.get("purpose", (None, b""))[1].decode("utf-8", "replace")
+    filename, data = fields.get("file", (None, b""))
+    if filename is None:
+        return error_reply(400, "Missing required parameter: 'file'.", param="file")
+    if purpose not in FILE_PURPOSES:
+        return error_reply(400, f"Invalid value for purpose: {purpose!r}.", param="purpose")
+    return filename, purpose, data
+
+
+def check_batch_request(payload: Any) -> Reply | None:
+    """The ``POST /v1/batches`` parameter checks -> a 400 `Reply`, or None when acceptable."""
+    if not isinstance(payload, dict):
+        return error_reply(400, "The request body must be a JSON object.")
+    for name in ("input_file_id", "endpoint", "completion_window"):
+        if not isinstance(payload.get(name), str):
+            message = f"Missing required parameter: '{name}'."
+            return error_reply(400, message, param=name, code="missing_required_parameter")
+    if payload["endpoint"] not in BATCH_ENDPOINTS:
+        message = f"Unsupported endpoint {payload['endpoint']!r} (the fake runs chat only)."
+        return error_reply(400, message, param="endpoint")
+    if payload["completion_window"] != "24h":
+        message = "Invalid 'completion_window': only '24h' is supported."
+        return error_reply(400, message, param="completion_window")
+    metadata = payload.get("metadata")
+    if metadata is not None and not (
+        isinstance(metadata, dict)
+        and len(metadata) <= 16
+        and all(isinstance(v, str) and len(k) <= 64 and len(v) <= 512 for k, v in metadata.items())
+    ):
+        return error_reply(400, "Invalid 'metadata'.", param="metadata")
+    return None
+
+
+AddFile = Callable[[str, str, bytes], StoredFile]  # (filename, purpose, data) -> stored
+
+
+def settle_batch(
+    batch: StoredBatch, answers: list[dict[str, Any]], add_file: AddFile, now: int
+) -> None:
+    """Write a run batch's files (200 answers -> output, others -> error) and complete it."""
+    ok = [a for a in answers if a["response"]["status_code"] == 200]
+    bad = [a for a in answers if a["response"]["status_code"] != 200]
+    if ok:
+        batch.output_file_id = add_file(f"{batch.id}_output.jsonl", "batch_output", jsonl(ok)).id
+    if bad:
+        batch.error_file_id = add_file(f"{batch.id}_error.jsonl", "batch_output", jsonl(bad)).id
+    batch.completed, batch.failed = len(ok), len(bad)
+    for answer in ok:
+        usage = answer["response"]["body"]["usage"]
+        batch.usage["input"] += usage["prompt_tokens"]
+        batch.usage["output"] += usage["completion_tokens"]
+    for status in ("in_progress", "finalizing", "completed"):
+        batch.set_status(status, now)
+
+
+def expire_batch(
+    batch: StoredBatch, new_id: Callable[[str], str], add_file: AddFile, now: int
+) -> None:
+    """``expired``: no output file; each line goes to the error file as ``batch_expired``."""
+    lines = [
+        {
+            "id": new_id("batch_req_"),
+            "custom_id": line.custom_id,
+            "response": None,
+            "error": {"code": "batch_expired", "message": EXPIRED_MESSAGE},
+        }
+        for line in batch.lines
+    ]
+    if lines:
+        batch.error_file_id = add_file(f"{batch.id}_error.jsonl", "batch_output", jsonl(lines)).id
+    batch.failed = len(lines)
+    batch.set_status("expired", now)
+
+
+def fail_batch(batch: StoredBatch, now: int) -> None:
+    """``failed`` with ``errors.data = [{"code": "batch_failed", ...}]``."""
+    message = "The batch failed due to an internal error."
+    batch.errors = [{"code": "batch_failed", "message": message, "param": None, "line": None}]
+    batch.set_status("failed", now)
+
+
+def create_batch(
+    payload: dict[str, Any], files: dict[str, StoredFile], batch_id: str, now: int
+) -> StoredBatch | Reply:
+    """A checked ``POST /v1/batches`` body -> the batch (``validating``, or ``failed`` with
+    ``errors.data`` when the input file has a malformed line), or a 4xx `Reply`."""
+    stored = files.get(payload["input_file_id"])
+    if stored is None:
+        message = f"No such File object: {payload['input_file_id']}"
+        return error_reply(404, message, param="input_file_id")
+    if stored.purpose != "batch":
+        message = "The input file must be uploaded with purpose 'batch'."
+        return error_reply(400, message, param="input_file_id")
+    endpoint = payload["endpoint"]
+    lines, errors = parse_batch_input(stored.data, endpoint)
+    batch = StoredBatch(batch_id, stored.id, endpoint, "24h", now, payload.get("metadata"), lines)
+    if errors:
+        batch.lines, batch.errors = [], errors
+        batch.set_status("failed", now)
+    return batch
+
+
+def cancel_batch(batch: StoredBatch, now: int) -> Reply:
+    """``POST /v1/batches/{id}/cancel``: open -> ``cancelling`` (the fake makes it
+    ``cancelled`` when next read); a finished batch answers 400."""
+    if batch.status in OPEN_STATUSES:
+        batch.set_status("cancelling", now)
+    elif batch.status not in ("cancelling", "cancelled"):
+        return error_reply(400, f"Cannot cancel a batch with status '{batch.status}'.")
+    return json_reply(200, batch.json())
+
+
+def batch_list(batches: list[StoredBatch]) -> dict[str, Any]:
+    """``GET /v1/batches``: newest first, one page."""
+    data = [b.json() for b in reversed(batches)]
+    first, last = (data[0]["id"], data[-1]["id"]) if data else (None, None)
+    return {"object": "list", "data": data, "first_id": first, "last_id": last, "has_more": False}

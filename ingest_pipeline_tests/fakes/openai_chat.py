@@ -111,7 +111,9 @@ def chat_request(body: Any) -> tuple[ChatRequest | None, dict | None]:
                 code="missing_required_parameter",
             )
     if body.get("stream"):
-        return None, error_body("fake OpenAI: stream=true is not supported", "invalid_request_error")
+        return None, error_body(
+            "fake OpenAI: stream=true is not supported", "invalid_request_error"
+        )
     response_format = body.get("response_format")
     problem = _response_format_problem(response_format, messages)
     if problem is not None:
@@ -155,7 +157,8 @@ def strict_schema_problem(schema: dict, context: tuple[str, ...] = ()) -> str | 
     ``additionalProperties: false``; checked through properties, items, anyOf and $defs.
     """
     if not context and schema.get("type") != "object":
-        return f"schema must be a JSON Schema of 'type: \"object\"', got 'type: \"{schema.get('type')}\"'."
+        got = schema.get("type")
+        return f"schema must be a JSON Schema of 'type: \"object\"', got 'type: \"{got}\"'."
     where = f"In context={context!r}, "
     types = schema.get("type")
     if types == "object" or (isinstance(types, list) and "object" in types):

@@ -167,7 +167,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             reply = server.handle(self.command, self.path, headers, body)
         except Exception:
             server.on_error(traceback.format_exc())
-            reply = error_reply(500, "fake OpenAI bug: see FakeOpenAI.server_errors", "server_error")
+            reply = error_reply(
+                500, "fake OpenAI bug: see FakeOpenAI.server_errors", "server_error"
+            )
         try:
             self.send_response(reply.status)
             for name, value in reply.headers:
