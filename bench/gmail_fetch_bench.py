@@ -54,6 +54,8 @@ WARM_UP = 60.0  # the server's quota window: report the rate after it separately
 DAY = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
 SEED = 7
 TARGET_SHARE, TARGET_429 = 0.90, 0.01
+Messages = list[tuple[bytes, dt.datetime]]
+Counts = tuple[int, int, int, int, int]  # HTTP requests, batches, API calls, 429s, units
 
 
 @dataclass
@@ -78,7 +80,7 @@ class Row:
         return self.rate >= TARGET_SHARE * CEILING and self.rejected < TARGET_429 * self.api_calls
 
 
-def build_messages(count: int) -> list[tuple[bytes, dt.datetime]]:
+def build_messages(count: int) -> Messages:
     """The sample mailbox's messages repeated with unique Message-IDs, spread over one day."""
     samples = [raw for raw, _ in sample_messages()]
     step = dt.timedelta(days=1) / count
@@ -92,17 +94,18 @@ def build_messages(count: int) -> list[tuple[bytes, dt.datetime]]:
 
 
 @contextmanager
-def filled_server(messages: list[tuple[bytes, dt.datetime]]) -> Iterator[tuple[FakeGmail, Any]]:
+def filled_server(messages: Messages) -> Iterator[tuple[FakeGmail, dict[str, Any], list[str]]]:
     """A running FakeGmail (50 ms latency, 15,000 units/min) holding ``messages`` for USER;
     yields the server, credentials and the message ids in insertion order."""
     with FakeGmail(latency=LATENCY, quota_units_per_minute=QUOTA, seed=SEED) as server:
         token = server.add_user(USER)
         ids = [server.add_message(USER, raw, internal_date=when) for raw, when in messages]
         server.stats = ServerStats()
-        yield server, (credentials_info(server, token), ids)
+        yield server, credentials_info(server, token), ids
 
 
-def counters(stats: ServerStats) -> tuple[int, int, int, int, int]:
+def counters(stats: ServerStats) -> Counts:
+    """The server counters a `Row` reports, in its field order."""
     return (
         stats.requests,
         stats.batch_requests,
@@ -112,19 +115,22 @@ def counters(stats: ServerStats) -> tuple[int, int, int, int, int]:
     )
 
 
-def make_row(label: str, messages: int, seconds: float, after: tuple, before: tuple, waited):
-    deltas = [a - b for a, b in zip(after, before, strict=True)]
-    return Row(label, messages, seconds, *deltas, waited=waited)
+def make_row(
+    label: str, messages: int, seconds: float, after: Counts, before: Counts, waited: float | None
+) -> Row:
+    """A row whose server columns are ``after - before``."""
+    requests, batches, calls, rejected, units = (a - b for a, b in zip(after, before, strict=True))
+    return Row(label, messages, seconds, requests, batches, calls, rejected, units, waited)
 
 
-def run_pipeline(messages: list[tuple[bytes, dt.datetime]]) -> tuple[list[Row], int]:
+def run_pipeline(messages: Messages) -> tuple[list[Row], int]:
     """GmailSource.fetch over every id; rows for the whole run, the first 60 s and the rest."""
-    with filled_server(messages) as (server, (info, ids)):
+    with filled_server(messages) as (server, info, ids):
         endpoint = GmailEndpoint(api_endpoint=server.base_url)
         source = GmailSource(info, options=GmailOptions(endpoint=endpoint))
         zero = counters(ServerStats())
         fetched = errors = 0
-        split: tuple[float, int, tuple, float] | None = None  # state at the last yield < 60 s
+        split: tuple[float, int, Counts, float] | None = None  # state at the last yield < 60 s
         start = time.perf_counter()
         for item in source.fetch([ItemRef(external_id=i) for i in ids]):
             # The generator is suspended while we hold an item: no request is in flight.
@@ -152,9 +158,9 @@ def run_pipeline(messages: list[tuple[bytes, dt.datetime]]) -> tuple[list[Row], 
         return rows, errors
 
 
-def run_baseline(messages: list[tuple[bytes, dt.datetime]], budget: float) -> Row:
+def run_baseline(messages: Messages, budget: float) -> Row:
     """One ``messages.get`` at a time, no batching or budget; a 429 waits its Retry-After."""
-    with filled_server(messages) as (server, (info, ids)):
+    with filled_server(messages) as (server, info, ids):
         endpoint = GmailEndpoint(api_endpoint=server.base_url)
         service = gmail_service(authorized_http(google_credentials(info), endpoint), endpoint)
         fetched = 0
@@ -209,7 +215,7 @@ def main() -> int:
     count = args.messages or (1000 if args.quick else 5000)
     budget = args.seconds or (20.0 if args.quick else 60.0)
 
-    print(f"Gmail fetch benchmark: {count} messages, FakeGmail latency {LATENCY * 1000:.0f} ms, ")
+    print(f"Gmail fetch benchmark: {count} messages, FakeGmail latency {LATENCY * 1000:.0f} ms")
     print(f"quota {QUOTA} units/min per user (sliding 60 s) -> ceiling {CEILING:.0f} messages/s")
     print(
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average "

@@ -27,12 +27,12 @@ VOLATILE = {"updated_at", "created_at", "run_id", "last_sync_at"}
 SURROGATE = {"id", "message_id", "source_item_id", "extraction_id", "candidate_id"}
 
 
-def ingest_job(db_url: str, **limits: Any) -> dg.JobDefinition:
-    """The code location's ingest job, bound to ``db_url``."""
+def ingest_job(db_url: str, *, extractor: str = "offline", **limits: Any) -> dg.JobDefinition:
+    """The code location's ingest job, bound to ``db_url`` (and an extractor kind)."""
     defs = build_definitions(
         {
             "app_db": AppDatabaseResource(url=db_url),
-            "extractor": ExtractorResource(kind="offline", min_confidence=0.6),
+            "extractor": ExtractorResource(kind=extractor, min_confidence=0.6),
             "limits": IngestLimitsResource(**limits),
         }
     )
@@ -54,9 +54,16 @@ def register_mailbox(
 
 
 def run_days(
-    db_url: str, instance: dg.DagsterInstance, key: str, days: list[dt.date], **limits: Any
+    db_url: str,
+    instance: dg.DagsterInstance,
+    key: str,
+    days: list[dt.date],
+    *,
+    extractor: str = "offline",
+    **limits: Any,
 ) -> list[RunOutcome]:
-    return materialize_days(instance, key, days, job=ingest_job(db_url, **limits))
+    job = ingest_job(db_url, extractor=extractor, **limits)
+    return materialize_days(instance, key, days, job=job)
 
 
 def snapshot(db_url: str, *, natural: bool = False) -> dict[str, list[tuple[Any, ...]]]:
