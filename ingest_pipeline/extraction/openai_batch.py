@@ -78,10 +78,15 @@ def collect_batch(
         if batch.errors and batch.errors.data:
             detail = "; ".join(str(e.message) for e in batch.errors.data if e.message)
         return BatchResults(status=batch.status, message=detail or f"batch {batch.status}")
-    if batch.status != "completed" or not batch.output_file_id:
+    if batch.status != "completed":
         return BatchResults(status=batch.status)
     results = BatchResults(status="completed")
-    content = extractor.client.files.content(batch.output_file_id).text
+    # Lines that failed are in the error file, the rest in the output file; match by custom_id.
+    content = "\n".join(
+        extractor.client.files.content(file_id).text
+        for file_id in (batch.output_file_id, batch.error_file_id)
+        if file_id
+    )
     for line in content.splitlines():
         if not line.strip():
             continue

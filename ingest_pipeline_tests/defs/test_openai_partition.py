@@ -138,7 +138,7 @@ def _sensor_requests(db_url: str, instance: dg.DagsterInstance) -> list[dg.RunRe
     return [] if isinstance(result, dg.SkipReason) else list(result.run_requests or [])
 
 
-@pytest.mark.parametrize("batch_end", ["completed", "expired"])
+@pytest.mark.parametrize("batch_end", ["completed", "one line failed", "expired"])
 def test_backfill_through_the_batch_api(
     batch_end: str,
     sqlite_url: str,
@@ -155,10 +155,12 @@ def test_backfill_through_the_batch_api(
     assert submitted.metrics["llm_batch_submitted"].startswith("batch_")
     assert openai_server.stats.chat_calls == 0
     assert _sensor_requests(sqlite_url, dagster_instance) == []  # still in progress
-    if batch_end == "completed":
-        openai_server.complete_batches()
-    else:
+    if batch_end == "expired":
         openai_server.expire_batches()
+    else:
+        if batch_end == "one line failed":
+            openai_server.faults.next.append("500")
+        openai_server.complete_batches()
 
     [request] = _sensor_requests(sqlite_url, dagster_instance)
     assert request.tags[LLM_BATCH_TAG] == "off"
@@ -175,6 +177,9 @@ def test_backfill_through_the_batch_api(
     if batch_end == "completed":
         assert batch_status == "collected"
         assert metrics["extraction_calls"] == 0 and openai_server.stats.chat_calls == 0
+    elif batch_end == "one line failed":
+        assert batch_status == "collected"
+        assert metrics["extraction_calls"] == 1  # only the failed line, directly
     else:
         assert batch_status == "fallback"
         assert metrics["extraction_calls"] == 9
