@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from ingest_pipeline.domain import ExtractionInput, ParsedMessage
 from ingest_pipeline.extraction.extractor import ExtractionFailed, Extractor
 from ingest_pipeline.extraction.tasks import TaskSpec
@@ -13,6 +15,7 @@ from ingest_pipeline.steps.step_context import StepContext, Stopwatch
 from ingest_pipeline.store import extraction_cache, ledger
 from ingest_pipeline.store.blobs import load_parsed
 from ingest_pipeline.store.database import session_scope
+from ingest_pipeline.store.models import IngestItem
 
 
 def extract_partition(
@@ -67,24 +70,7 @@ def extract_partition(
                 break
             last_id = items[-1].id
             item_ids = [item.id for item in items]
-            parsed = load_parsed(
-                session,
-                [i.content_hash for i in items if i.content_hash],
-                parser_version=PARSER_VERSION,
-            )
-            inputs: dict[int, ExtractionInput] = {
-                item.id: task.build_input(ParsedMessage.from_json(parsed[item.content_hash]))
-                for item in items
-                if item.content_hash in parsed
-            }
-            unique = {inp.content_hash: inp for inp in inputs.values()}
-            known = extraction_cache.lookup(
-                session,
-                list(unique),
-                task=task.name,
-                model=extractor.model,
-                prompt_version=task.prompt_version,
-            )
+            inputs, unique, known = prepare_inputs(session, items, task=task, model=extractor.model)
         errors: dict[str, str] = {}
         for digest, item_input in unique.items():
             if digest in known:
@@ -133,6 +119,26 @@ def extract_partition(
     }
 
 
+def prepare_inputs(
+    session: Session, items: list[IngestItem], *, task: TaskSpec, model: str
+) -> tuple[dict[int, ExtractionInput], dict[str, ExtractionInput], dict[str, int]]:
+    """Each item's task input (by item id), the distinct inputs (by content hash), and the
+    cached extraction id of each input that has one for this task, model and prompt."""
+    parsed = load_parsed(
+        session, [i.content_hash for i in items if i.content_hash], parser_version=PARSER_VERSION
+    )
+    inputs = {
+        item.id: task.build_input(ParsedMessage.from_json(parsed[item.content_hash]))
+        for item in items
+        if item.content_hash in parsed
+    }
+    unique = {inp.content_hash: inp for inp in inputs.values()}
+    known = extraction_cache.lookup(
+        session, list(unique), task=task.name, model=model, prompt_version=task.prompt_version
+    )
+    return inputs, unique, known
+
+
 def _batch_capable(extractor: Extractor) -> bool:
     from ingest_pipeline.extraction.openai_extractor import OpenAIExtractor
 
@@ -155,22 +161,7 @@ def submit_partition_batch(
                 "awaiting_items": len(waiting.requests),
             }
         items = ledger.active_items(session, ctx.part, step="parsed")
-        parsed = load_parsed(
-            session,
-            [i.content_hash for i in items if i.content_hash],
-            parser_version=PARSER_VERSION,
-        )
-        unique = {
-            inp.content_hash: inp
-            for inp in (task.build_input(ParsedMessage.from_json(data)) for data in parsed.values())
-        }
-        known = extraction_cache.lookup(
-            session,
-            list(unique),
-            task=task.name,
-            model=extractor.model,
-            prompt_version=task.prompt_version,
-        )
+        _, unique, known = prepare_inputs(session, items, task=task, model=extractor.model)
     missing = [inp for digest, inp in unique.items() if digest not in known]
     if len(missing) < threshold:
         return None
