@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
+from ingest_pipeline.cli_tables import print_summary, print_table
 from ingest_pipeline.extraction.tasks import TASKS
 from ingest_pipeline.integration_setup import check_gmail, check_mailbox
 from ingest_pipeline.settings import get_settings
@@ -128,7 +129,7 @@ def cmd_integrations_list(_: argparse.Namespace) -> int:
         table = [
             (r.partition_key or "", r.name, r.provider, r.task, r.status, r.account) for r in rows
         ]
-    _print_table(("key", "name", "provider", "task", "status", "account"), table)
+    print_table(("key", "name", "provider", "task", "status", "account"), table)
     return 0
 
 
@@ -192,56 +193,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if totals.get("failed_runs") else 0
 
 
-def print_summary(reports: list[DayReport], totals: dict[str, float]) -> None:
-    headers = (
-        "day",
-        "enumerated",
-        "fetched",
-        "parsed",
-        "extracted",
-        "persisted",
-        "skipped",
-        "failed",
-        "job postings",
-        "applications",
-    )
-    rows: list[tuple[object, ...]] = [
-        (
-            r.day.isoformat(),
-            r.enumerated,
-            r.fetched,
-            r.parsed,
-            r.extracted,
-            r.persisted,
-            r.skipped,
-            r.failed,
-            r.job_postings,
-            r.job_applications,
-        )
-        for r in reports
-    ]
-    numbers = [[int(str(cell)) for cell in row[1:]] for row in rows]
-    totals_row = [sum(column) for column in zip(*numbers, strict=True)] or [0] * (len(headers) - 1)
-    rows.append(("total", *totals_row))
-    print()
-    _print_table(headers, rows)
-    inserted, updated = int(totals.get("inserted", 0)), int(totals.get("updated", 0))
-    calls, hits = int(totals.get("extraction_calls", 0)), int(totals.get("cache_hits", 0))
-    print()
-    if inserted == 0 and updated == 0 and calls == 0:
-        print(
-            "Nothing changed: every item was already imported; no row was written and no "
-            "extraction call was made."
-        )
-    else:
-        print(
-            f"This run: {inserted} rows inserted, {updated} updated, {calls} extraction calls, "
-            f"{hits} served from the extraction cache."
-        )
-    if totals.get("failed_runs"):
-        print(f"{int(totals['failed_runs'])} run(s) failed; see above and the Dagster UI.")
-
-
 def cmd_status(_: argparse.Namespace) -> int:
     with session_scope(_migrated_url()) as session:
         statuses = integration_statuses(session)
@@ -270,7 +221,7 @@ def cmd_status(_: argparse.Namespace) -> int:
         "unfinished",
         "latest error",
     )
-    _print_table(headers, rows)
+    print_table(headers, rows)
     return 0
 
 
@@ -302,20 +253,6 @@ def cmd_demo(_: argparse.Namespace) -> int:
         failed = failed or bool(totals.get("failed_runs"))
     print("\nSee the runs and materializations: make dev  (then open http://127.0.0.1:3000)")
     return 1 if failed else 0
-
-
-def _print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    for n, row in enumerate(cells):
-        print(
-            "  ".join(
-                c.rjust(w) if c.replace(".", "").isdigit() else c.ljust(w)
-                for c, w in zip(row, widths, strict=True)
-            ).rstrip()
-        )
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,71 @@
+"""How the command line prints tables and the per-day import summary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ingest_pipeline.store.partition_report import DayReport
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for n, row in enumerate(cells):
+        print(
+            "  ".join(
+                c.rjust(w) if c.replace(".", "").isdigit() else c.ljust(w)
+                for c, w in zip(row, widths, strict=True)
+            ).rstrip()
+        )
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def print_summary(reports: list[DayReport], totals: dict[str, float]) -> None:
+    headers = (
+        "day",
+        "enumerated",
+        "fetched",
+        "parsed",
+        "extracted",
+        "persisted",
+        "skipped",
+        "failed",
+        "job postings",
+        "applications",
+    )
+    rows: list[tuple[object, ...]] = [
+        (
+            r.day.isoformat(),
+            r.enumerated,
+            r.fetched,
+            r.parsed,
+            r.extracted,
+            r.persisted,
+            r.skipped,
+            r.failed,
+            r.job_postings,
+            r.job_applications,
+        )
+        for r in reports
+    ]
+    numbers = [[int(str(cell)) for cell in row[1:]] for row in rows]
+    totals_row = [sum(column) for column in zip(*numbers, strict=True)] or [0] * (len(headers) - 1)
+    rows.append(("total", *totals_row))
+    print()
+    print_table(headers, rows)
+    inserted, updated = int(totals.get("inserted", 0)), int(totals.get("updated", 0))
+    calls, hits = int(totals.get("extraction_calls", 0)), int(totals.get("cache_hits", 0))
+    print()
+    if inserted == 0 and updated == 0 and calls == 0:
+        print(
+            "Nothing changed: every item was already imported; no row was written and no "
+            "extraction call was made."
+        )
+    else:
+        print(
+            f"This run: {inserted} rows inserted, {updated} updated, {calls} extraction calls, "
+            f"{hits} served from the extraction cache."
+        )
+    if totals.get("failed_runs"):
+        print(f"{int(totals['failed_runs'])} run(s) failed; see above and the Dagster UI.")
