@@ -302,11 +302,15 @@ def row(label: str, samples: list[Sample]) -> str:
     return f"{label:<48} {len(samples):>4} {wall:>7.2f} {cpu:>7.2f} {server:>9.2f}"
 
 
-def report(costs: dict, cap: dict, integrations: int) -> None:
+def load() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def report(costs: dict, cap: dict, integrations: int, load_at_start: str) -> None:
     """Print both tables, the ratios and the capacity estimate with its assumptions."""
-    load = "/".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"orchestration benchmark: Dagster {dg.__version__}, Python {sys.version.split()[0]},")
-    print(f"{CORES} CPUs, load average at end {load}; medians; server = Postgres server CPU")
+    print(f"{CORES} CPUs, load average (1/5/15 min) at start {load_at_start}, at end {load()}")
+    print("medians; CPU = this process + children; server = CPU of the local Postgres server")
     header = f"{'runs':>4} {'wall s':>7} {'CPU s':>7} {'server s':>9}"
     print(f"\n1. per partition run (one day of sample.mbox, 9-10 messages)\n{'':<48} {header}")
     for phase in ("first run", "re-run"):
@@ -354,13 +358,14 @@ def main() -> int:
     repeat, integrations, starts = (2, 4, 3) if args.quick else (args.repeat, args.integrations, 5)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds, so databases are dropped
     find_postmaster(args.url)
+    load_at_start = load()
     with ExitStack() as stack:
         instance = dagster_instance(stack, args.url)
         print("part 1: per-run cost", file=sys.stderr)
         costs = orchestration_costs(args.url, instance, repeat)
         print("part 2: capacity", file=sys.stderr)
         cap = capacity(args.url, instance, integrations, starts)
-    report(costs, cap, integrations)
+    report(costs, cap, integrations, load_at_start)
     return 0
 
 
