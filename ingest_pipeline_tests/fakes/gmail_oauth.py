@@ -1,5 +1,5 @@
-"""Google's OAuth 2.0 token endpoint (``POST https://oauth2.googleapis.com/token``), refresh
-grants only, and the access tokens it hands out.
+"""Google's OAuth 2.0 token endpoint (``POST https://oauth2.googleapis.com/token``): refresh
+grants and service accounts' signed JWT grants, and the access tokens it hands out.
 
 Answers as Google does: ``{"access_token", "expires_in": 3599, "scope", "token_type":
 "Bearer"}``; an unknown or revoked refresh token is ``400 {"error": "invalid_grant",
@@ -9,10 +9,16 @@ secret is ``401 {"error": "invalid_client"}``. google-auth turns those into ``Re
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 
 from ingest_pipeline_tests.fakes.gmail_errors import Reply, json_reply
 
@@ -40,6 +46,13 @@ def oauth_error(status: int, error: str, description: str = "") -> Reply:
     return json_reply(status, body)
 
 
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
+def _b64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 class TokenIssuer:
     """OAuth clients, refresh tokens and access tokens (callers hold the server lock)."""
 
@@ -47,6 +60,11 @@ class TokenIssuer:
         self._clients: dict[str, str] = {}
         self._grants: dict[str, Grant] = {}
         self._access: dict[str, _Access] = {}
+        self._service_accounts: dict[str, Any] = {}
+
+    def add_service_account(self, client_email: str, public_key: Any) -> None:
+        """Trust a service account (domain-wide delegation) whose JWTs ``public_key`` verifies."""
+        self._service_accounts[client_email] = public_key
 
     def add_grant(self, email: str, client_id: str, client_secret: str, token: str | None) -> str:
         """Register the client (one secret per id) and a refresh token for ``email``."""
@@ -81,7 +99,41 @@ class TokenIssuer:
                 form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         except (ValueError, AttributeError):
             return oauth_error(400, "invalid_request", "Malformed body")
+        if form.get("grant_type") == JWT_BEARER:
+            return self._jwt_bearer(form, now)
         return self._refresh(form, now)
+
+    def _jwt_bearer(self, form: dict[str, str], now: float) -> Reply:
+        """A service account's signed JWT for a delegated user (``sub``) buys an access token."""
+        try:
+            header, payload, signature = form.get("assertion", "").split(".")
+            claims = json.loads(_b64url(payload))
+        except ValueError:
+            return oauth_error(400, "invalid_grant", "Invalid JWT.")
+        key = self._service_accounts.get(str(claims.get("iss")))
+        if key is None:
+            return oauth_error(401, "invalid_client", "The OAuth client was not found.")
+        try:
+            key.verify(
+                _b64url(signature),
+                f"{header}.{payload}".encode(),
+                padding.PKCS1v15(),
+                hashes.SHA256(),
+            )
+        except InvalidSignature:
+            return oauth_error(400, "invalid_grant", "Invalid JWT Signature.")
+        subject = str(claims.get("sub") or "")
+        if claims.get("exp", 0) < now or not subject:
+            return oauth_error(400, "invalid_grant", "Invalid JWT: expired or without a subject.")
+        grant = Grant(subject, str(claims["iss"]))
+        access_token = "ya29.fake-sa-" + secrets.token_urlsafe(32)
+        self._access[access_token] = _Access(grant, now + ACCESS_TOKEN_SECONDS)
+        answer = {
+            "access_token": access_token,
+            "expires_in": ACCESS_TOKEN_SECONDS,
+            "token_type": "Bearer",
+        }
+        return json_reply(200, answer)
 
     def _refresh(self, form: dict[str, str], now: float) -> Reply:
         if form.get("grant_type") != "refresh_token":

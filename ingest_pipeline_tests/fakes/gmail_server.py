@@ -158,6 +158,11 @@ class FakeGmail:
             mailbox.add(message_id, bytes(raw), millis, label_list, step)
             return message_id
 
+    def add_service_account(self, client_email: str, public_key: Any) -> None:
+        """Trust a service account with domain-wide delegation (JWTs signed by its key)."""
+        with self._lock:
+            self._tokens.add_service_account(client_email, public_key)
+
     def revoke(self, refresh_token: str) -> None:
         """Revoke a refresh token: refreshing answers invalid_grant, its access tokens 401."""
         with self._lock:

@@ -156,3 +156,32 @@ def test_quota_budget_never_lets_a_minute_pass_the_limit() -> None:
         assert window <= 15_000
     rate = sum(u for _, u in spent) / (clock[0] + 1e-9) * 60
     assert rate >= 0.9 * 15_000
+
+
+def test_service_account_with_domain_wide_delegation_reads_the_subjects_mailbox(
+    gmail: tuple[FakeGmail, dict[str, Any]],
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    server, _ = gmail
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    server.add_service_account("ingest@project.iam.example.com", key.public_key())
+    info = {
+        "type": "service_account",
+        "client_email": "ingest@project.iam.example.com",
+        "private_key": pem,
+        "private_key_id": "k1",
+        "token_uri": server.token_uri,
+        "subject": USER,
+    }
+
+    source = gmail_source(server, info)
+
+    assert source.profile()["emailAddress"] == USER
+    assert _ids(source.enumerate(Window.for_day(DAY), None))
