@@ -46,10 +46,10 @@ from ingest_pipeline_tests.fakes.gmail_errors import (
     fault_reply,
     json_reply,
 )
-from ingest_pipeline_tests.fakes.gmail_http import LocalHTTPServer
 from ingest_pipeline_tests.fakes.gmail_mailbox import Mailbox
 from ingest_pipeline_tests.fakes.gmail_oauth import TokenIssuer
 from ingest_pipeline_tests.fakes.gmail_quota import METHOD_UNITS, FaultPlan, ServerStats
+from ingest_pipeline_tests.fakes.local_http import LocalHTTPServer
 
 __all__ = ["FakeGmail", "FaultPlan", "ServerStats"]
 
@@ -91,7 +91,15 @@ class FakeGmail:
         self._mailboxes: dict[str, Mailbox] = {}
         self._tokens = TokenIssuer()
         self._sequence = 0
-        self._http = LocalHTTPServer(self._serve, self._record_error)
+        self._http = LocalHTTPServer(
+            self._serve,
+            self._record_error,
+            name="fake-gmail",
+            server_version="ESF",  # what Google's front end calls itself
+            bug_reply=lambda: error_reply(
+                500, message="fake Gmail bug: see FakeGmail.server_errors"
+            ),
+        )
         self.base_url = f"http://127.0.0.1:{self._http.port}/"
         self.token_uri = self.base_url + "token"
         self.batch_uri = self.base_url + "batch/gmail/v1"

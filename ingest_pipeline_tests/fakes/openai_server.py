@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from ingest_pipeline_tests.fakes.local_http import LocalHTTPServer
 from ingest_pipeline_tests.fakes.openai_batches import (
     OPEN_STATUSES,
     BatchLine,
@@ -55,7 +56,6 @@ from ingest_pipeline_tests.fakes.openai_chat import (
     fault_error,
 )
 from ingest_pipeline_tests.fakes.openai_http import (
-    LocalHTTPServer,
     Reply,
     error_reply,
     json_reply,
@@ -102,7 +102,15 @@ class FakeOpenAI:
         self._fault_rng = random.Random(seed)
         self._id_rng = random.Random(f"ids-{seed}")
         self._completions = 0
-        self._http = LocalHTTPServer(self._handle, self._record_error)
+        self._http = LocalHTTPServer(
+            self._handle,
+            self._record_error,
+            name="fake-openai",
+            server_version="cloudflare",  # what api.openai.com's front end calls itself
+            bug_reply=lambda: error_reply(
+                500, "fake OpenAI bug: see FakeOpenAI.server_errors", "server_error"
+            ),
+        )
         self.base_url = f"http://127.0.0.1:{self._http.port}/v1"
 
     # -- lifecycle ---------------------------------------------------------------------------

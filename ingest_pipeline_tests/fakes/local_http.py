@@ -1,8 +1,9 @@
-"""The HTTP plumbing of the fake Gmail: a threading HTTP/1.1 server on 127.0.0.1:<random port>.
+"""The HTTP plumbing the fake providers share: a threading HTTP/1.1 server on
+127.0.0.1:<random port> with keep-alive.
 
 It reads each request, hands ``(method, target, lower-case headers, body)`` to a responder
-and writes the `Reply` (or closes the connection without answering when the responder
-returns None: an injected drop).
+and writes its reply (status, headers, body), or closes the connection without answering
+when the responder returns None (an injected drop).
 """
 
 from __future__ import annotations
@@ -11,24 +12,46 @@ import contextlib
 import socket
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
-from ingest_pipeline_tests.fakes.gmail_errors import Reply, error_reply
 
-Responder = Callable[[str, str, dict[str, str], bytes], Reply | None]
+class HttpReply(Protocol):
+    """What a responder answers: both fakes' `Reply` dataclasses fit."""
+
+    status: int
+    body: bytes
+    headers: Sequence[tuple[str, str]]
+
+
+Responder = Callable[[str, str, dict[str, str], bytes], HttpReply | None]
 
 
 class LocalHTTPServer(ThreadingHTTPServer):
-    """ThreadingHTTPServer that remembers open connections so `stop` can cut keep-alives."""
+    """ThreadingHTTPServer that remembers open connections so `stop` can cut keep-alives.
+
+    ``server_version`` is what the real provider's front end calls itself; ``bug_reply``
+    answers when the responder itself raises (the traceback goes to ``on_error``).
+    """
 
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, respond: Responder, on_error: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        respond: Responder,
+        on_error: Callable[[str], None],
+        *,
+        name: str,
+        server_version: str,
+        bug_reply: Callable[[], HttpReply],
+    ) -> None:
         self.respond = respond
         self.on_error = on_error
+        self.name = name
+        self.server_version = server_version
+        self.bug_reply = bug_reply
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -45,7 +68,7 @@ class LocalHTTPServer(ThreadingHTTPServer):
         self._thread = threading.Thread(
             target=self.serve_forever,
             kwargs={"poll_interval": 0.05},
-            name=f"fake-gmail-{self.port}",
+            name=f"{self.name}-{self.port}",
             daemon=True,
         )
         self._thread.start()
@@ -74,10 +97,9 @@ class LocalHTTPServer(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """HTTP/1.1 with keep-alive (httplib2 reuses connections), every answer sized."""
+    """HTTP/1.1 with keep-alive (httplib2 and httpx reuse connections), every answer sized."""
 
     protocol_version = "HTTP/1.1"
-    server_version = "ESF"  # what Google's front end calls itself
     sys_version = ""
     timeout = 120
 
@@ -86,6 +108,9 @@ class _Handler(BaseHTTPRequestHandler):
         # Headers and body go out in separate writes: without NODELAY, Nagle plus the
         # client's delayed ACK would add ~40 ms to every answer.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def version_string(self) -> str:
+        return cast(LocalHTTPServer, self.server).server_version
 
     def do_GET(self) -> None:
         self._handle()
@@ -100,16 +125,19 @@ class _Handler(BaseHTTPRequestHandler):
             reply = server.respond(self.command, self.path, headers, body)
         except Exception:
             server.on_error(traceback.format_exc())
-            reply = error_reply(500, message="fake Gmail bug: see FakeGmail.server_errors")
+            reply = server.bug_reply()
         if reply is None:  # injected drop: close without a status line
             self.close_connection = True
             return
-        self.send_response(reply.status)
-        for name, value in reply.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)
+        try:
+            self.send_response(reply.status)
+            for name, value in reply.headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except OSError:  # the client gave up (a timeout): nobody to answer
+            self.close_connection = True
 
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
@@ -124,4 +152,4 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests read `FakeGmail.stats` instead of access logs."""
+        """Quiet: tests read the fakes' stats instead of access logs."""
