@@ -66,8 +66,16 @@ def collect_finished_batches(
             llm_batches.finish(
                 session, batch, status="fallback" if failed else "collected", error=note
             )
-            key = session.get(Integration, batch.integration_id).partition_key  # type: ignore[union-attr]
-            day = batch.partition_day
+            integration = session.get(Integration, batch.integration_id)
+            assert integration is not None
+            key, active, day = (
+                integration.partition_key,
+                integration.status == "active",
+                batch.partition_day,
+            )
+        if not active:
+            context.log.info(f"OpenAI batch {batch_id} {results.status}; {key} is not active")
+            continue
         context.log.info(f"OpenAI batch {batch_id} {results.status}; re-running {key} {day}")
         requests.append(
             dg.RunRequest(
