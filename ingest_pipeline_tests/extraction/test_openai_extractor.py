@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -136,4 +135,3 @@ def test_prompt_injection_reaches_the_model_only_as_data(server: FakeOpenAI) -> 
     server.responder = honest_model
     outcome = extractor(server).extract(TASKS["job_posting"], posting_input(attack))
     assert outcome.result["is_job_posting"] is False
-    assert json.dumps(outcome.result)  # plain data: nothing in it is executed

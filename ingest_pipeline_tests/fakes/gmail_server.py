@@ -29,7 +29,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -49,7 +48,7 @@ from ingest_pipeline_tests.fakes.gmail_errors import (
 from ingest_pipeline_tests.fakes.gmail_mailbox import Mailbox
 from ingest_pipeline_tests.fakes.gmail_oauth import TokenIssuer
 from ingest_pipeline_tests.fakes.gmail_quota import METHOD_UNITS, FaultPlan, ServerStats
-from ingest_pipeline_tests.fakes.local_http import LocalHTTPServer
+from ingest_pipeline_tests.fakes.local_http import LocalHTTPServer, ServedFake
 
 __all__ = ["FakeGmail", "FaultPlan", "ServerStats"]
 
@@ -67,7 +66,7 @@ _ROUTES = [
 ]
 
 
-class FakeGmail:
+class FakeGmail(ServedFake):
     """Gmail API v1 on ``127.0.0.1:<random port>``, with faults, quota and counters.
 
     Mutable while running: ``faults`` (a `FaultPlan`), ``latency`` (seconds added to every
@@ -103,28 +102,6 @@ class FakeGmail:
         self.base_url = f"http://127.0.0.1:{self._http.port}/"
         self.token_uri = self.base_url + "token"
         self.batch_uri = self.base_url + "batch/gmail/v1"
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def __enter__(self) -> FakeGmail:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        """Serve in a daemon thread (the socket is bound already, so URLs are known early)."""
-        self._http.start()
-
-    def stop(self) -> None:
-        """Stop serving, cut kept-alive connections and close the socket."""
-        self._http.stop()
 
     # -- test set-up -------------------------------------------------------------------------
 

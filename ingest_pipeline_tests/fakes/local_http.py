@@ -14,7 +14,8 @@ import threading
 import traceback
 from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol, cast
+from types import TracebackType
+from typing import Any, Protocol, Self, cast
 
 
 class HttpReply(Protocol):
@@ -153,3 +154,29 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests read the fakes' stats instead of access logs."""
+
+
+class ServedFake:
+    """Start/stop and ``with`` support for a fake provider served by ``self._http``."""
+
+    _http: LocalHTTPServer
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Serve in a daemon thread (the socket is bound already, so URLs are known early)."""
+        self._http.start()
+
+    def stop(self) -> None:
+        """Stop serving, cut kept-alive connections and close the socket."""
+        self._http.stop()

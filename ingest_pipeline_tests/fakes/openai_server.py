@@ -26,11 +26,10 @@ import re
 import threading
 import time
 import traceback
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from ingest_pipeline_tests.fakes.local_http import LocalHTTPServer
+from ingest_pipeline_tests.fakes.local_http import LocalHTTPServer, ServedFake
 from ingest_pipeline_tests.fakes.openai_batches import (
     OPEN_STATUSES,
     BatchLine,
@@ -74,7 +73,7 @@ def _empty_result(request: ChatRequest) -> dict:
     return {}
 
 
-class FakeOpenAI:
+class FakeOpenAI(ServedFake):
     """The OpenAI API on ``127.0.0.1:<random port>``, with faults, batches and counters.
 
     Mutable while running: ``responder`` (request -> the assistant's JSON result),
@@ -115,26 +114,10 @@ class FakeOpenAI:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def __enter__(self) -> FakeOpenAI:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        """Serve in a daemon thread (the socket is bound already, so ``base_url`` is known)."""
-        self._http.start()
-
     def stop(self) -> None:
         """Wake sleeping "slow" answers, stop serving and close every connection."""
         self._stopping.set()
-        self._http.stop()
+        super().stop()
 
     # -- batch progress (the test plays OpenAI's batch workers) ------------------------------
 
