@@ -6,22 +6,27 @@ import argparse
 import datetime as dt
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from ingest_pipeline.cli_tables import print_summary, print_table
 from ingest_pipeline.extraction.tasks import TASKS
-from ingest_pipeline.integration_setup import check_gmail, check_mailbox
+from ingest_pipeline.integration_setup import check_gmail, check_local_path
 from ingest_pipeline.settings import get_settings
 from ingest_pipeline.sources.base import SourceError
-from ingest_pipeline.sources.registry import PROVIDERS
+from ingest_pipeline.sources.registry import PROVIDERS, get_provider
 from ingest_pipeline.store import integrations as integrations_repo
 from ingest_pipeline.store.credentials_vault import CredentialsKeyError, new_key
 from ingest_pipeline.store.database import session_scope
 from ingest_pipeline.store.migrate import upgrade
+from ingest_pipeline.store.models import SNAPSHOT_DAY
 from ingest_pipeline.store.partition_report import DayReport, day_reports, integration_statuses
+from ingest_pipeline.streams.registry import get_stream
 
 SAMPLE_NAME = "sample-mailbox"
+# The week the bundled samples cover (the sample calendar's recurrences go on past it).
+SAMPLE_DAYS = [dt.date(2026, 11, 2) + dt.timedelta(days=n) for n in range(7)]
 
 
 class UsageError(Exception):
@@ -60,27 +65,42 @@ def _redact(url: str) -> str:
 def add_integration(
     *,
     provider: str,
-    task: str,
+    task: str | None,
     job_id: int | None,
     name: str | None,
+    stream: str | None = None,
     path: str | None = None,
     credentials_file: str | None = None,
     query: str | None = None,
     label: str | None = None,
     api_endpoint: str | None = None,
 ) -> tuple[str, int]:
-    """Check the source, store the integration, register its Dagster partition; returns key."""
+    """Check the source, store the integration, register its Dagster partition; returns key.
+
+    ``stream`` defaults to the provider's first stream and ``task`` to the stream's default
+    task (mail: job_posting; contacts and calendar events have none).
+    """
+    spec = get_provider(provider)
+    stream = stream or spec.streams[0]
+    if stream not in spec.streams:
+        raise UsageError(f"--provider {provider} yields {', '.join(spec.streams)}, not {stream}")
+    kind = get_stream(stream)
+    if kind.default_task is None and task is not None:
+        raise UsageError(f"the {stream} stream has no extraction task; leave out --task")
+    task = task or kind.default_task
     if task == "job_application" and job_id is None:
         raise UsageError(
             "--task job_application needs --job-id N (the job the applications are for)"
         )
-    if provider == "mailbox":
+    if spec.needs == "path":
         if not path:
-            raise UsageError("--provider mailbox needs --path (mbox, Maildir or .eml folder)")
-        checked = check_mailbox(path)
+            raise UsageError(f"--provider {provider} needs --path ({spec.help})")
+        checked = check_local_path(provider, path)
     else:
         if not credentials_file:
-            raise UsageError("--provider gmail needs --credentials FILE (OAuth or service account)")
+            raise UsageError(
+                f"--provider {provider} needs --credentials FILE (OAuth or service account)"
+            )
         checked = check_gmail(credentials_file, query=query, label=label, api_endpoint=api_endpoint)
     url = _migrated_url()
     with session_scope(url) as session:
@@ -89,6 +109,7 @@ def add_integration(
         row = integrations_repo.add_integration(
             session,
             provider=provider,
+            stream=stream,
             account=checked.account,
             task=task,
             name=name,
@@ -98,13 +119,14 @@ def add_integration(
         key, integration_id = row.partition_key or "", row.id
     from ingest_pipeline.defs.local_launch import local_instance, register_partition_key
 
-    register_partition_key(local_instance(), key)
+    register_partition_key(local_instance(), key, stream=stream)
     return key, integration_id
 
 
 def cmd_integrations_add(args: argparse.Namespace) -> int:
     key, _id = add_integration(
         provider=args.provider,
+        stream=args.stream,
         task=args.task,
         job_id=args.job_id,
         name=args.name,
@@ -127,9 +149,18 @@ def cmd_integrations_list(_: argparse.Namespace) -> int:
     with session_scope(_migrated_url()) as session:
         rows = integrations_repo.list_integrations(session)
         table = [
-            (r.partition_key or "", r.name, r.provider, r.task, r.status, r.account) for r in rows
+            (
+                r.partition_key or "",
+                r.name,
+                r.provider,
+                r.stream,
+                r.task or "-",
+                r.status,
+                r.account,
+            )
+            for r in rows
         ]
-    print_table(("key", "name", "provider", "task", "status", "account"), table)
+    print_table(("key", "name", "provider", "stream", "task", "status", "account"), table)
     return 0
 
 
@@ -141,46 +172,62 @@ def cmd_integrations_disable(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_days(key_or_name: str, days: list[dt.date]) -> tuple[list[DayReport], dict[str, float]]:
-    """Materialize each day through Dagster, printing progress; returns reports and totals."""
-    from ingest_pipeline.defs.local_launch import local_instance, materialize_days
+def run_days(
+    key_or_name: str, days: list[dt.date] | None
+) -> tuple[list[DayReport], dict[str, float]]:
+    """Materialize each day (or, for a snapshot stream, its one partition) through Dagster,
+    printing progress; returns reports and totals."""
+    from ingest_pipeline.defs.local_launch import RunOutcome, local_instance, materialize_days
 
     url = _migrated_url()
     with session_scope(url) as session:
         row = integrations_repo.find_integration(session, key_or_name)
-        key, integration_id = row.partition_key or "", row.id
+        key, integration_id, stream = row.partition_key or "", row.id, row.stream
+    kind = get_stream(stream)
+    if kind.dated and days is None:
+        raise UsageError(f"{key} imports {stream}, which is partitioned by day: give --date")
+    if not kind.dated and days is not None:
+        raise UsageError(
+            f"{key} imports {stream}, a snapshot with no days: leave out --date and --to "
+            "(each run applies what changed since the last)"
+        )
     totals: dict[str, float] = {}
     failures: list[str] = []
 
-    def progress(outcome: object) -> None:
-        from ingest_pipeline.defs.local_launch import RunOutcome
-
-        assert isinstance(outcome, RunOutcome)
-        day = outcome.partition.day.isoformat()
+    def progress(outcome: RunOutcome) -> None:
+        day = outcome.partition.day
+        label = day.isoformat() if day is not None else "snapshot"
         if outcome.success:
             m = outcome.metrics
             for name in ("inserted", "updated", "extraction_calls", "cache_hits", "failed"):
                 totals[name] = totals.get(name, 0) + float(m.get(name, 0))
             print(
-                f"  {day}  ok   run {outcome.run_id[:8]}  enumerated {m.get('enumerated', 0)}, "
-                f"new {m.get('new_items', 0)}, inserted {m.get('inserted', 0)}, "
-                f"extraction calls {m.get('extraction_calls', 0)}",
+                f"  {label}  ok   run {outcome.run_id[:8]}  enumerated {m.get('enumerated', 0)}, "
+                f"new {m.get('new_items', 0)}, changed {m.get('changed_items', 0)}, "
+                f"inserted {m.get('inserted', 0)}, extraction calls {m.get('extraction_calls', 0)}",
                 flush=True,
             )
         else:
-            failures.append(f"{day}: {outcome.error}")
-            print(f"  {day}  FAILED run {outcome.run_id[:8]}: {outcome.error}", flush=True)
+            failures.append(f"{label}: {outcome.error}")
+            print(f"  {label}  FAILED run {outcome.run_id[:8]}: {outcome.error}", flush=True)
 
-    print(f"materializing ingest/mail for {key}, {len(days)} day(s) through Dagster", flush=True)
-    materialize_days(local_instance(), key, days, on_done=progress)
+    what = f"{len(days)} day(s)" if days is not None else "its snapshot"
+    print(f"materializing ingest/{stream} for {key}, {what}, through Dagster", flush=True)
+    materialize_days(local_instance(), key, days, stream=stream, on_done=progress)
+    stored_days = days if days is not None else [SNAPSHOT_DAY]
     with session_scope(url) as session:
-        reports = day_reports(session, integration_id, days)
+        produced = kind.produced_per_day(session, integration_id, stored_days)
+        reports = day_reports(session, integration_id, days, produced=produced)
     if failures:
         totals["failed_runs"] = len(failures)
     return reports, totals
 
 
-def _day_range(start: dt.date, end: dt.date | None) -> list[dt.date]:
+def _day_range(start: dt.date | None, end: dt.date | None) -> list[dt.date] | None:
+    if start is None:
+        if end is not None:
+            raise UsageError("--to needs --date")
+        return None
     end = end or start
     if end < start:
         raise UsageError(f"--to {end} is before --date {start}")
@@ -225,30 +272,49 @@ def cmd_status(_: argparse.Namespace) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class SampleIntegration:
+    """One integration ``make run`` registers from the bundled sample data."""
+
+    name: str
+    provider: str
+    file: str
+    task: str | None = None
+    job_id: int | None = None
+
+
 SAMPLE_INTEGRATIONS = (
-    (SAMPLE_NAME, "job_posting", None),
-    (f"{SAMPLE_NAME}-applications", "job_application", 1),
+    SampleIntegration(SAMPLE_NAME, "mailbox", "sample.mbox", "job_posting"),
+    SampleIntegration(
+        f"{SAMPLE_NAME}-applications", "mailbox", "sample.mbox", "job_application", 1
+    ),
+    SampleIntegration("sample-contacts", "vcard", "sample_contacts.vcf"),
+    SampleIntegration("sample-calendar", "ics", "sample_calendar.ics"),
 )
 
 
 def cmd_demo(_: argparse.Namespace) -> int:
-    """Register the bundled sample mailbox (once per task) and import every day it covers."""
-    from ingest_pipeline.sources.mailbox.mailbox_source import MailboxSource
-
-    sample = Path(str(resources.files("ingest_pipeline").joinpath("sample_data", "sample.mbox")))
+    """Register the bundled samples (mail once per task, contacts, calendar) and import
+    every partition they cover."""
     url = _migrated_url()
     failed = False
-    for name, task, job_id in SAMPLE_INTEGRATIONS:
+    for sample in SAMPLE_INTEGRATIONS:
+        path = Path(str(resources.files("ingest_pipeline").joinpath("sample_data", sample.file)))
         with session_scope(url) as session:
-            existing = integrations_repo.find_by_name(session, name)
+            existing = integrations_repo.find_by_name(session, sample.name)
             key = existing.partition_key if existing else None
         if key is None:
             key, _id = add_integration(
-                provider="mailbox", path=str(sample), task=task, job_id=job_id, name=name
+                provider=sample.provider,
+                path=str(path),
+                task=sample.task,
+                job_id=sample.job_id,
+                name=sample.name,
             )
-            print(f"registered the bundled sample mailbox as integration {key} ({task})")
-        print(f"\n== {name}: task {task} ==")
-        reports, totals = run_days(key, MailboxSource(sample).receipt_days())
+            print(f"registered the bundled {sample.file} as integration {key}")
+        print(f"\n== {sample.name}: {sample.provider}, task {sample.task or 'none'} ==")
+        stream = get_provider(sample.provider).streams[0]
+        reports, totals = run_days(key, SAMPLE_DAYS if get_stream(stream).dated else None)
         print_summary(reports, totals)
         failed = failed or bool(totals.get("failed_runs"))
     print("\nSee the runs and materializations: make dev  (then open http://127.0.0.1:3000)")
@@ -266,13 +332,20 @@ def build_parser() -> argparse.ArgumentParser:
         dest="integrations_command", required=True
     )
     add = integ.add_parser("add", help="register an integration and print its partition key")
-    add.add_argument("--provider", required=True, choices=PROVIDERS)
-    add.add_argument("--path", help="mailbox: mbox file, Maildir, or folder of .eml files")
+    add.add_argument("--provider", required=True, choices=list(PROVIDERS))
+    add.add_argument("--stream", help="the stream to import (default: the provider's first)")
+    add.add_argument(
+        "--path",
+        help="mailbox: mbox, Maildir or .eml folder; vcard: .vcf file or folder; "
+        "ics: .ics file or folder",
+    )
     add.add_argument("--credentials", help="gmail: OAuth authorized-user or service-account JSON")
     add.add_argument("--query", help="gmail: extra search query (keywords, operators)")
     add.add_argument("--label", help="gmail: only messages with this label")
     add.add_argument("--api-endpoint", help="gmail: API base URL (default Google's)")
-    add.add_argument("--task", default="job_posting", choices=sorted(TASKS))
+    add.add_argument(
+        "--task", choices=sorted(TASKS), help="mail: the extraction task (default job_posting)"
+    )
     add.add_argument("--job-id", type=int, help="the job applications are for (job_application)")
     add.add_argument("--name", help="a unique name (default: the partition key)")
     add.set_defaults(func=cmd_integrations_add)
@@ -289,14 +362,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="materialize partitions through Dagster")
     run.add_argument("--integration", required=True, help="partition key or name")
-    run.add_argument("--date", required=True, type=_date, help="first day (UTC), YYYY-MM-DD")
+    run.add_argument(
+        "--date", type=_date, help="first day (UTC), YYYY-MM-DD; not for contacts (a snapshot)"
+    )
     run.add_argument("--to", type=_date, help="last day (inclusive), YYYY-MM-DD")
     run.set_defaults(func=cmd_run)
 
     sub.add_parser("status", help="per integration: last run, counts, errors").set_defaults(
         func=cmd_status
     )
-    sub.add_parser("demo", help="import the bundled sample mailbox (make run)").set_defaults(
+    sub.add_parser("demo", help="import the bundled sample data (make run)").set_defaults(
         func=cmd_demo
     )
     return parser

@@ -22,6 +22,9 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Non
 
 
 def print_summary(reports: list[DayReport], totals: dict[str, float]) -> None:
+    """One row per partition with its item counts and the records it produced, a total
+    row, and a sentence on what the run wrote and paid for."""
+    labels = list(dict.fromkeys(label for r in reports for label in r.produced))
     headers = (
         "day",
         "enumerated",
@@ -31,12 +34,11 @@ def print_summary(reports: list[DayReport], totals: dict[str, float]) -> None:
         "persisted",
         "skipped",
         "failed",
-        "job postings",
-        "applications",
+        *(label.replace("_", " ") for label in labels),
     )
     rows: list[tuple[object, ...]] = [
         (
-            r.day.isoformat(),
+            r.label,
             r.enumerated,
             r.fetched,
             r.parsed,
@@ -44,14 +46,14 @@ def print_summary(reports: list[DayReport], totals: dict[str, float]) -> None:
             r.persisted,
             r.skipped,
             r.failed,
-            r.job_postings,
-            r.job_applications,
+            *(r.produced.get(label, 0) for label in labels),
         )
         for r in reports
     ]
     numbers = [[int(str(cell)) for cell in row[1:]] for row in rows]
     totals_row = [sum(column) for column in zip(*numbers, strict=True)] or [0] * (len(headers) - 1)
-    rows.append(("total", *totals_row))
+    if len(rows) > 1:
+        rows.append(("total", *totals_row))
     print()
     print_table(headers, rows)
     inserted, updated = int(totals.get("inserted", 0)), int(totals.get("updated", 0))

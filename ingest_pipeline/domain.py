@@ -41,11 +41,18 @@ class Window:
 
 @dataclass(frozen=True)
 class ItemRef:
-    """One provider item listed by enumerate: its stable id and when the provider received it."""
+    """One provider item listed by enumerate.
+
+    ``external_id`` is the provider's stable id (unique within the integration's stream);
+    ``received_at`` is when the provider received it (for calendar events: the occurrence's
+    start), which decides its day; ``version`` is a provider version (an etag, a content
+    hash) for items that can change after they were imported (contacts, calendar events):
+    when it differs from the ledger's, the item is imported again. Mail has none.
+    """
 
     external_id: str
     received_at: dt.datetime | None = None
-    stream: str = "messages"
+    version: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Check a new integration's source before anything is saved, and prepare what is stored.
 
-``integrations add`` calls these: a mailbox must be readable; a Gmail account must answer
+``integrations add`` calls these: a local path (mailbox, vCard, iCalendar) must be
+readable and hold what its provider reads; a Gmail account must answer
 ``users.getProfile`` with the given credentials, which are then encrypted for storage.
 """
 
@@ -25,9 +26,10 @@ class CheckedAccount:
     credentials: bytes | None = field(default=None, repr=False)
 
 
-def check_mailbox(path: str) -> CheckedAccount:
+def check_local_path(provider: str, path: str) -> CheckedAccount:
+    """A local provider (mailbox, vcard, ics): the path must hold something it can read."""
     account = str(Path(path).expanduser().resolve())
-    build_source(provider="mailbox", account=account).check()
+    build_source(provider=provider, account=account).check()
     return CheckedAccount(account=account)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
@@ -44,6 +46,26 @@ class Settings(BaseSettings):
     openai_output_price_per_million: float = 0.60
     openai_batch_threshold: int | None = None
     llm_batch_sensor_interval_seconds: int = 60
+    history_start: dt.date | None = None
+    lease_ttl_seconds: float = 60.0
+    lease_wait_seconds: float = 90.0
+    default_phone_region: str | None = "US"
+
+    def history_start_day(self, *, today: dt.date | None = None) -> dt.date:
+        """The first day of the date dimension: ``INGEST_HISTORY_START``, else January 1st
+        of last year. Dagster recommends at most 100,000 partitions per asset, and every
+        day is a partition per integration: at 1,000 integrations, two years is 730,000
+        keys and 1990 would be 13 million."""
+        if self.history_start is not None:
+            return self.history_start
+        today = today or dt.datetime.now(dt.UTC).date()
+        return dt.date(today.year - 1, 1, 1)
+
+    def openai_api_key_variable(self) -> str:
+        """Which variable holds the OpenAI key (``INGEST_OPENAI_API_KEY`` wins)."""
+        return (
+            "INGEST_OPENAI_API_KEY" if os.environ.get("INGEST_OPENAI_API_KEY") else "OPENAI_API_KEY"
+        )
 
     def app_database_url(self) -> str:
         """``INGEST_DATABASE_URL``, or the embedded SQLite file under ``data_dir``."""

@@ -12,31 +12,34 @@ import sqlalchemy as sa
 
 from ingest_pipeline.defs.code_location import build_definitions
 from ingest_pipeline.defs.local_launch import RunOutcome, materialize_days
-from ingest_pipeline.defs.resources import (
-    AppDatabaseResource,
-    ExtractorResource,
-    IngestLimitsResource,
-)
+from ingest_pipeline.defs.resources import AppDatabaseResource, extractor_from, limits_from
+from ingest_pipeline.settings import get_settings
 from ingest_pipeline.store import integrations
 from ingest_pipeline.store.database import get_engine, session_scope
 from ingest_pipeline.store.models import Base
 
+# Far enough back for every receipt day in the shared corpus (1996 onwards).
+HISTORY_START = dt.date(1990, 1, 1)
 # Columns that record *when* bookkeeping happened rather than what was imported.
 VOLATILE = {"updated_at", "created_at", "run_id", "last_sync_at"}
 # Surrogate keys: their values depend on insert order and rolled-back sequence values.
 SURROGATE = {"id", "message_id", "source_item_id", "extraction_id", "candidate_id"}
 
 
-def ingest_job(db_url: str, *, extractor: str = "offline", **limits: Any) -> dg.JobDefinition:
-    """The code location's ingest job, bound to ``db_url`` (and an extractor kind)."""
+def ingest_job(
+    db_url: str, *, extractor: str = "offline", stream: str = "mail", **limits: Any
+) -> dg.JobDefinition:
+    """The code location's ingest job of ``stream``, bound to ``db_url`` (and an extractor
+    kind)."""
     defs = build_definitions(
         {
             "app_db": AppDatabaseResource(url=db_url),
-            "extractor": ExtractorResource(kind=extractor, min_confidence=0.6),
-            "limits": IngestLimitsResource(**limits),
-        }
+            "extractor": extractor_from(get_settings(), kind=extractor, min_confidence=0.6),
+            "limits": limits_from(get_settings(), **limits),
+        },
+        history_start=HISTORY_START,
     )
-    return defs.resolve_job_def("ingest_mail_job")
+    return defs.resolve_job_def(f"ingest_{stream}_job")
 
 
 def register_mailbox(
@@ -57,13 +60,15 @@ def run_days(
     db_url: str,
     instance: dg.DagsterInstance,
     key: str,
-    days: list[dt.date],
+    days: list[dt.date] | None,
     *,
     extractor: str = "offline",
+    stream: str = "mail",
     **limits: Any,
 ) -> list[RunOutcome]:
-    job = ingest_job(db_url, extractor=extractor, **limits)
-    return materialize_days(instance, key, days, job=job)
+    """One Dagster run per day (``days`` None: a snapshot stream's one partition)."""
+    job = ingest_job(db_url, extractor=extractor, stream=stream, **limits)
+    return materialize_days(instance, key, days, stream=stream, job=job)
 
 
 def snapshot(db_url: str, *, natural: bool = False) -> dict[str, list[tuple[Any, ...]]]:

@@ -1,56 +1,43 @@
 """Everything the code location defines, with the resources it runs against."""
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 
+from ingest_pipeline.defs.ingest_assets import StreamDefs, stream_defs
 from ingest_pipeline.defs.ingest_schedules import ingest_today_schedule, ingest_yesterday_schedule
-from ingest_pipeline.defs.integration_sensors import (
-    ingest_canceled_sensor,
-    ingest_failure_sensor,
-    ingest_success_sensor,
-    integrations_sensor,
-)
+from ingest_pipeline.defs.integration_sensors import integrations_sensor, run_outcome_sensors
 from ingest_pipeline.defs.llm_batch_sensor import llm_batches_sensor
-from ingest_pipeline.defs.mail_assets import ingest_mail, ingest_mail_job
-from ingest_pipeline.defs.mail_checks import (
-    mail_failed_share_within_bounds,
-    mail_items_accounted,
-    mail_no_duplicate_keys,
-)
-from ingest_pipeline.defs.resources import (
-    AppDatabaseResource,
-    ExtractorResource,
-    IngestLimitsResource,
-)
+from ingest_pipeline.defs.resources import resources_from
 from ingest_pipeline.settings import get_settings
+from ingest_pipeline.streams.registry import STREAM_NAMES
 
-MAIL_CHECKS = [mail_no_duplicate_keys, mail_items_accounted, mail_failed_share_within_bounds]
 
-
-def build_definitions(resources: Mapping[str, Any] | None = None) -> dg.Definitions:
-    """Assets, checks, job, schedules and sensors; ``resources`` replace the defaults."""
+def build_definitions(
+    resources: Mapping[str, Any] | None = None, *, history_start: dt.date | None = None
+) -> dg.Definitions:
+    """Per stream an asset, its checks, job and schedules; the sensors. ``resources``
+    replace the defaults built from the settings; ``history_start`` the first day of the
+    date dimension (``INGEST_HISTORY_START``)."""
     settings = get_settings()
+    history_start = history_start or settings.history_start_day()
+    streams: list[StreamDefs] = [stream_defs(s, history_start=history_start) for s in STREAM_NAMES]
+    by_name = {defs.stream: defs for defs in streams}
+    schedules = [ingest_today_schedule(defs, settings.today_cron) for defs in streams]
+    schedules += [
+        ingest_yesterday_schedule(defs, settings.nightly_cron) for defs in streams if defs.dated
+    ]
     return dg.Definitions(
-        assets=[ingest_mail],
-        asset_checks=MAIL_CHECKS,
-        jobs=[ingest_mail_job],
-        schedules=[
-            ingest_today_schedule(settings.today_cron),
-            ingest_yesterday_schedule(settings.nightly_cron),
-        ],
+        assets=[defs.asset for defs in streams],
+        asset_checks=[check for defs in streams for check in defs.checks],
+        jobs=[defs.job for defs in streams],
+        schedules=schedules,
         sensors=[
-            integrations_sensor(settings.sensor_interval_seconds),
-            llm_batches_sensor(settings.llm_batch_sensor_interval_seconds),
-            ingest_success_sensor,
-            ingest_failure_sensor,
-            ingest_canceled_sensor,
+            integrations_sensor(streams, settings.sensor_interval_seconds),
+            llm_batches_sensor(by_name["mail"].job, settings.llm_batch_sensor_interval_seconds),
+            *run_outcome_sensors([defs.job for defs in streams]),
         ],
-        resources={
-            "app_db": AppDatabaseResource(),
-            "extractor": ExtractorResource(),
-            "limits": IngestLimitsResource(),
-            **(resources or {}),
-        },
+        resources={**resources_from(settings), **(resources or {})},
     )

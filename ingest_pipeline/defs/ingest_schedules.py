@@ -1,10 +1,11 @@
-"""Schedules: every 15 minutes today's partition, nightly yesterday's, per active integration."""
+"""Schedules per stream: every 15 minutes the current partition of each due active
+integration, and nightly yesterday's for dated streams (to catch late mail)."""
 
 import datetime as dt
 
 import dagster as dg
 
-from ingest_pipeline.defs.mail_assets import ingest_mail_job
+from ingest_pipeline.defs.ingest_assets import StreamDefs
 from ingest_pipeline.defs.partitions import IngestPartition
 from ingest_pipeline.defs.resources import AppDatabaseResource
 from ingest_pipeline.store import integrations
@@ -13,14 +14,17 @@ from ingest_pipeline.store.database import session_scope
 TICK_MINUTES = 15
 
 
-def scheduled_integrations(app_db: AppDatabaseResource, tick: dt.datetime | None) -> list[str]:
-    """Active integrations that sync on a schedule (frequency > 0; 0 means manual only).
+def scheduled_integrations(
+    app_db: AppDatabaseResource, stream: str, tick: dt.datetime | None
+) -> list[str]:
+    """Active integrations of ``stream`` that sync on a schedule (frequency > 0; 0 means
+    manual only).
 
     With a ``tick``, only those whose frequency falls on it: an integration syncing every N
     minutes runs on the ticks whose minute of the day is a multiple of N (to the tick).
     """
     with session_scope(app_db.database_url()) as session:
-        rows = integrations.list_integrations(session, status="active")
+        rows = integrations.list_integrations(session, status="active", stream=stream)
         return [
             row.partition_key
             for row in rows
@@ -36,6 +40,7 @@ def _falls_on(tick: dt.datetime, frequency_minutes: int) -> bool:
 
 
 def _partition_schedule(
+    defs: StreamDefs,
     *,
     name: str,
     cron_schedule: str,
@@ -44,13 +49,14 @@ def _partition_schedule(
     days_back: int,
     honour_frequency: bool,
 ) -> dg.ScheduleDefinition:
-    """A schedule that runs one day's partition (``days_back`` before the tick's) for each
-    scheduled integration; run keys carry the tick time so later ticks are not dropped."""
+    """A schedule that runs, for each scheduled integration of the stream, the partition of
+    the day ``days_back`` before the tick's (or the integration's only partition for a
+    snapshot stream); run keys carry the tick time so later ticks are not dropped."""
 
     @dg.schedule(
         name=name,
         cron_schedule=cron_schedule,
-        job=ingest_mail_job,
+        job=defs.job,
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description=description,
@@ -59,14 +65,14 @@ def _partition_schedule(
         context: dg.ScheduleEvaluationContext, app_db: AppDatabaseResource
     ) -> list[dg.RunRequest] | dg.SkipReason:
         tick = context.scheduled_execution_time.astimezone(dt.UTC)
-        keys = scheduled_integrations(app_db, tick if honour_frequency else None)
+        keys = scheduled_integrations(app_db, defs.stream, tick if honour_frequency else None)
         if not keys:
-            return dg.SkipReason("no active integration is due on this tick")
-        day = tick.date() - dt.timedelta(days=days_back)
+            return dg.SkipReason(f"no active {defs.stream} integration is due on this tick")
+        day = tick.date() - dt.timedelta(days=days_back) if defs.dated else None
         return [
             dg.RunRequest(
                 partition_key=IngestPartition(key, day).key,
-                run_key=f"{trigger}:{key}:{day.isoformat()}:{tick.isoformat()}",
+                run_key=f"{trigger}:{IngestPartition(key, day).label}:{tick.isoformat()}",
                 tags={"ingest/trigger": trigger},
             )
             for key in keys
@@ -75,24 +81,34 @@ def _partition_schedule(
     return _schedule
 
 
-def ingest_today_schedule(cron_schedule: str = "*/15 * * * *") -> dg.ScheduleDefinition:
-    """Every 15 minutes (by default): today's partition for each due active integration."""
+def ingest_today_schedule(
+    defs: StreamDefs, cron_schedule: str = "*/15 * * * *"
+) -> dg.ScheduleDefinition:
+    """Every 15 minutes (by default): today's partition (or the snapshot) for each due
+    active integration of the stream."""
     return _partition_schedule(
-        name="ingest_today_schedule",
+        defs,
+        name=f"{defs.stream}_today_schedule",
         cron_schedule=cron_schedule,
-        description="Today's partition for every active integration whose frequency is due.",
+        description=f"The current {defs.stream} partition of every active integration whose "
+        "frequency is due.",
         trigger="every-15-minutes",
         days_back=0,
         honour_frequency=True,
     )
 
 
-def ingest_yesterday_schedule(cron_schedule: str = "30 2 * * *") -> dg.ScheduleDefinition:
-    """Nightly (by default): yesterday's partition for each active integration."""
+def ingest_yesterday_schedule(
+    defs: StreamDefs, cron_schedule: str = "30 2 * * *"
+) -> dg.ScheduleDefinition:
+    """Nightly (by default): yesterday's partition for each active integration of a dated
+    stream, to catch what arrived late."""
     return _partition_schedule(
-        name="ingest_yesterday_schedule",
+        defs,
+        name=f"{defs.stream}_nightly_schedule",
         cron_schedule=cron_schedule,
-        description="Yesterday's partition for every active integration, to catch late mail.",
+        description=f"Yesterday's {defs.stream} partition for every active integration, to "
+        "catch what arrived late.",
         trigger="nightly",
         days_back=1,
         honour_frequency=False,

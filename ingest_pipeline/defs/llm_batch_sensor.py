@@ -2,8 +2,8 @@
 
 import dagster as dg
 
+from ingest_pipeline.defs.ingest_assets import AssetJob
 from ingest_pipeline.defs.ingest_ops import LLM_BATCH_TAG
-from ingest_pipeline.defs.mail_assets import ingest_mail_job
 from ingest_pipeline.defs.partitions import IngestPartition
 from ingest_pipeline.defs.resources import AppDatabaseResource, ExtractorResource
 from ingest_pipeline.extraction.openai_batch import collect_batch
@@ -14,10 +14,11 @@ from ingest_pipeline.store.database import session_scope
 from ingest_pipeline.store.models import Integration
 
 
-def llm_batches_sensor(minimum_interval_seconds: int = 60) -> dg.SensorDefinition:
+def llm_batches_sensor(job: AssetJob, minimum_interval_seconds: int = 60) -> dg.SensorDefinition:
+    """Collects finished batches of ``job``'s stream (the one with LLM tasks: mail)."""
     return dg.sensor(
         name="llm_batches_sensor",
-        job=ingest_mail_job,
+        job=job,
         minimum_interval_seconds=minimum_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Stores finished OpenAI batch results and re-runs their partitions.",

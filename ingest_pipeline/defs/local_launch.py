@@ -10,7 +10,8 @@ from typing import Any
 
 import dagster as dg
 
-from ingest_pipeline.defs.partitions import INTEGRATION_DIMENSION, IngestPartition
+from ingest_pipeline.defs.ingest_assets import job_name, output_node
+from ingest_pipeline.defs.partitions import IngestPartition, integration_set_name
 from ingest_pipeline.defs.pools import apply_pool_limits
 from ingest_pipeline.settings import get_settings
 
@@ -21,6 +22,11 @@ concurrency:
     max_concurrent_runs: 4
     tag_concurrency_limits:
       - key: "dagster/partition/integration"
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+      # Snapshot streams (contacts) are partitioned by the integration alone.
+      - key: "dagster/partition"
         value:
           applyLimitPerUniqueValue: true
         limit: 1
@@ -66,33 +72,39 @@ def local_instance() -> dg.DagsterInstance:
     return instance
 
 
-def register_partition_key(instance: dg.DagsterInstance, integration_key: str) -> None:
-    """Make ``integration_key`` a dynamic partition (idempotent)."""
-    if not instance.has_dynamic_partition(INTEGRATION_DIMENSION, integration_key):
-        instance.add_dynamic_partitions(INTEGRATION_DIMENSION, [integration_key])
+def register_partition_key(
+    instance: dg.DagsterInstance, integration_key: str, *, stream: str
+) -> None:
+    """Make ``integration_key`` a partition of ``stream``'s asset (idempotent)."""
+    set_name = integration_set_name(stream)
+    if not instance.has_dynamic_partition(set_name, integration_key):
+        instance.add_dynamic_partitions(set_name, [integration_key])
 
 
 def materialize_days(
     instance: dg.DagsterInstance,
     integration_key: str,
-    days: list[dt.date],
+    days: list[dt.date] | None,
     *,
+    stream: str = "mail",
     on_done: Callable[[RunOutcome], None] = lambda _: None,
     quiet: bool = True,
     job: dg.JobDefinition | None = None,
 ) -> list[RunOutcome]:
-    """Materialize ``ingest/mail`` for each day of one integration, one Dagster run per day.
+    """Materialize ``ingest/<stream>`` for each day of one integration, one Dagster run per
+    day; ``days`` None runs a snapshot stream's one partition.
 
-    ``job`` defaults to the code location's ``ingest_mail_job``.
+    ``job`` defaults to the code location's ``ingest_<stream>_job``.
     """
     if job is None:
         from ingest_pipeline.defs.code_location import build_definitions
 
-        job = build_definitions().resolve_job_def("ingest_mail_job")
-    register_partition_key(instance, integration_key)
+        job = build_definitions().resolve_job_def(job_name(stream))
+    register_partition_key(instance, integration_key, stream=stream)
     run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}} if quiet else {}
     outcomes = []
-    for day in days:
+    partition_days: list[dt.date | None] = list(days) if days is not None else [None]
+    for day in partition_days:
         partition = IngestPartition(integration_key=integration_key, day=day)
         result = job.execute_in_process(
             instance=instance,
@@ -104,7 +116,7 @@ def materialize_days(
         metrics: dict[str, Any] = {}
         error = None
         if result.success:
-            metrics = dict(result.output_for_node("ingest__mail"))
+            metrics = dict(result.output_for_node(output_node(stream)))
         else:
             failures = [e for e in result.all_events if e.is_step_failure]
             error = (

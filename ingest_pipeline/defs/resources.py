@@ -1,50 +1,66 @@
-"""Resources the ingest ops use: the app database and the extractor."""
+"""Resources the ingest ops use. Each carries its settings as fields: `build_definitions`
+fills them from `settings.py` (secrets as `dg.EnvVar`, so the UI shows a variable's name,
+never its value), tests set them directly, and no op reads the environment."""
 
-from __future__ import annotations
+from typing import Any
 
 import dagster as dg
 
 from ingest_pipeline.extraction.extractor import Extractor
-from ingest_pipeline.settings import get_settings
+from ingest_pipeline.settings import Settings
+from ingest_pipeline.steps.step_context import LeaseTerms
+from ingest_pipeline.streams.stream_kind import ParseOptions
+
+
+def _default(name: str) -> Any:
+    """The default of one setting, so a resource built without settings matches them."""
+    return Settings.model_fields[name].default
 
 
 class AppDatabaseResource(dg.ConfigurableResource):
-    """The app database. ``url`` overrides ``INGEST_DATABASE_URL`` (default: embedded SQLite)."""
+    """The app database's SQLAlchemy URL (SQLite embedded, Postgres in production)."""
 
-    url: str | None = None
+    url: str
 
     def database_url(self) -> str:
-        return self.url or get_settings().app_database_url()
+        return self.url
+
+
+class CredentialsResource(dg.ConfigurableResource):
+    """The Fernet key that decrypts integrations' stored credentials (None: none stored)."""
+
+    key: str | None = None
 
 
 class ExtractorResource(dg.ConfigurableResource):
     """Which extractor runs the gpt step, and the confidence below which items are skipped.
 
     ``kind="offline"`` is the deterministic rule-based extractor that needs no API key; its
-    results are labelled ``offline-rules`` in ``llm_extractions.model``.
+    results are labelled ``offline-rules`` in ``llm_extractions.model``. ``kind="openai"``
+    calls any OpenAI-compatible endpoint with ``openai_api_key``.
     """
 
-    kind: str | None = None
-    min_confidence: float | None = None
-
-    def resolved_min_confidence(self) -> float:
-        return (
-            self.min_confidence
-            if self.min_confidence is not None
-            else get_settings().min_confidence
-        )
+    kind: str = _default("extractor")
+    min_confidence: float = _default("min_confidence")
+    batch_threshold: int | None = None
+    openai_api_key: str | None = None
+    openai_model: str = _default("openai_model")
+    openai_base_url: str | None = None
+    openai_timeout_seconds: float = _default("openai_timeout_seconds")
+    openai_max_retries: int = _default("openai_max_retries")
+    openai_max_input_tokens: int = _default("openai_max_input_tokens")
+    openai_input_price_per_million: float = _default("openai_input_price_per_million")
+    openai_output_price_per_million: float = _default("openai_output_price_per_million")
 
     def build(self) -> Extractor:
-        settings = get_settings()
-        kind = self.kind or settings.extractor
-        if kind == "offline":
+        if self.kind == "offline":
             from ingest_pipeline.extraction.offline_extractor import OfflineExtractor
 
             return OfflineExtractor()
-        if kind == "openai":
+        if self.kind == "openai":
             from ingest_pipeline.extraction.openai_extractor import OpenAIConfig, OpenAIExtractor
 
-            if not settings.openai_api_key:
+            if not self.openai_api_key:
                 raise dg.Failure(
                     description="INGEST_EXTRACTOR=openai needs INGEST_OPENAI_API_KEY "
                     "(or OPENAI_API_KEY)",
@@ -52,35 +68,91 @@ class ExtractorResource(dg.ConfigurableResource):
                 )
             return OpenAIExtractor(
                 OpenAIConfig(
-                    api_key=settings.openai_api_key,
-                    model=settings.openai_model,
-                    base_url=settings.openai_base_url,
-                    timeout_seconds=settings.openai_timeout_seconds,
-                    max_retries=settings.openai_max_retries,
-                    max_input_tokens=settings.openai_max_input_tokens,
-                    input_price_per_million=settings.openai_input_price_per_million,
-                    output_price_per_million=settings.openai_output_price_per_million,
+                    api_key=self.openai_api_key,
+                    model=self.openai_model,
+                    base_url=self.openai_base_url,
+                    timeout_seconds=self.openai_timeout_seconds,
+                    max_retries=self.openai_max_retries,
+                    max_input_tokens=self.openai_max_input_tokens,
+                    input_price_per_million=self.openai_input_price_per_million,
+                    output_price_per_million=self.openai_output_price_per_million,
                 )
             )
         raise dg.Failure(
-            description=f"unknown extractor {kind!r}; set INGEST_EXTRACTOR to offline or openai",
+            description=f"unknown extractor {self.kind!r}; set INGEST_EXTRACTOR to offline or "
+            "openai",
             allow_retries=False,
         )
 
 
 class IngestLimitsResource(dg.ConfigurableResource):
-    """Per-run knobs: batch size, attachment cap, and the failed share the metrics check allows."""
+    """Per-run knobs: batch size, attachment cap, fetch caps, partition leases, the phone
+    region for numbers without a country code, and the failed share the check allows."""
 
-    batch_size: int | None = None
-    attachment_max_bytes: int | None = None
-    max_failed_share: float | None = None
+    batch_size: int = _default("batch_size")
+    attachment_max_bytes: int = _default("attachment_max_bytes")
+    max_failed_share: float = _default("max_failed_share")
+    max_items_per_run: int | None = None
+    max_run_seconds: float | None = None
+    lease_ttl_seconds: float = _default("lease_ttl_seconds")
+    lease_wait_seconds: float = _default("lease_wait_seconds")
+    default_phone_region: str | None = _default("default_phone_region")
 
-    def resolved(self) -> tuple[int, int, float]:
-        settings = get_settings()
-        return (
-            self.batch_size or settings.batch_size,
-            self.attachment_max_bytes or settings.attachment_max_bytes,
-            self.max_failed_share
-            if self.max_failed_share is not None
-            else settings.max_failed_share,
+    def lease_terms(self) -> LeaseTerms:
+        return LeaseTerms(ttl_seconds=self.lease_ttl_seconds, wait_seconds=self.lease_wait_seconds)
+
+    def parse_options(self) -> ParseOptions:
+        return ParseOptions(
+            attachment_max_bytes=self.attachment_max_bytes,
+            default_phone_region=self.default_phone_region,
         )
+
+
+def _secret(variable: str, value: str | None) -> Any:
+    """A set secret as its environment variable (shown by name in the UI), else None."""
+    return dg.EnvVar(variable) if value else None
+
+
+def extractor_from(settings: Settings, **overrides: Any) -> ExtractorResource:
+    """The extractor resource the settings describe (``overrides`` win)."""
+    fields: dict[str, Any] = {
+        "kind": settings.extractor,
+        "min_confidence": settings.min_confidence,
+        "batch_threshold": settings.openai_batch_threshold,
+        "openai_api_key": _secret(settings.openai_api_key_variable(), settings.openai_api_key),
+        "openai_model": settings.openai_model,
+        "openai_base_url": settings.openai_base_url,
+        "openai_timeout_seconds": settings.openai_timeout_seconds,
+        "openai_max_retries": settings.openai_max_retries,
+        "openai_max_input_tokens": settings.openai_max_input_tokens,
+        "openai_input_price_per_million": settings.openai_input_price_per_million,
+        "openai_output_price_per_million": settings.openai_output_price_per_million,
+    }
+    return ExtractorResource(**{**fields, **overrides})
+
+
+def limits_from(settings: Settings, **overrides: Any) -> IngestLimitsResource:
+    """The per-run limits the settings describe (``overrides`` win)."""
+    fields: dict[str, Any] = {
+        "batch_size": settings.batch_size,
+        "attachment_max_bytes": settings.attachment_max_bytes,
+        "max_failed_share": settings.max_failed_share,
+        "max_items_per_run": settings.max_items_per_run,
+        "max_run_seconds": settings.max_run_seconds,
+        "lease_ttl_seconds": settings.lease_ttl_seconds,
+        "lease_wait_seconds": settings.lease_wait_seconds,
+        "default_phone_region": settings.default_phone_region,
+    }
+    return IngestLimitsResource(**{**fields, **overrides})
+
+
+def resources_from(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """The code location's resources, filled from ``settings``."""
+    return {
+        "app_db": AppDatabaseResource(url=settings.app_database_url()),
+        "credentials": CredentialsResource(
+            key=_secret("INGEST_CREDENTIALS_KEY", settings.credentials_key)
+        ),
+        "extractor": extractor_from(settings),
+        "limits": limits_from(settings),
+    }

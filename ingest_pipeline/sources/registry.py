@@ -1,13 +1,96 @@
-"""Build the Source for an integration from its provider, account, options and credentials."""
+"""The providers: which streams each yields, how its integrations are added, and how to
+build the Source for an integration from its account, options and credentials.
+
+Adding a provider: a folder under `sources/` and one `ProviderSpec` here.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from ingest_pipeline.sources.base import Source, SourceError
-from ingest_pipeline.sources.mailbox.mailbox_source import MailboxSource
 
-PROVIDERS = ("mailbox", "gmail")
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """What an integration stores about its source (credentials already decrypted)."""
+
+    account: str
+    options: dict[str, Any]
+    credentials: dict[str, Any] | None
+    sync_state: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """A provider: the streams it yields (the first is the default), what
+    ``integrations add`` needs (a local ``path`` or a ``credentials`` file), and its
+    Source's builder (which imports the provider's client libraries only when called)."""
+
+    name: str
+    streams: tuple[str, ...]
+    needs: Literal["path", "credentials"]
+    build: Callable[[SourceConfig], Source]
+    help: str
+
+
+def _mailbox(config: SourceConfig) -> Source:
+    from ingest_pipeline.sources.mailbox.mailbox_source import MailboxSource
+
+    return MailboxSource(config.account)
+
+
+def _vcard(config: SourceConfig) -> Source:
+    from ingest_pipeline.sources.vcard.vcard_source import VCardSource
+
+    return VCardSource(config.account)
+
+
+def _ics(config: SourceConfig) -> Source:
+    from ingest_pipeline.sources.ics.ics_source import IcsSource
+
+    return IcsSource(config.account)
+
+
+def _gmail(config: SourceConfig) -> Source:
+    from ingest_pipeline.sources.gmail.gmail_client import GOOGLE_ENDPOINT, GmailEndpoint
+    from ingest_pipeline.sources.gmail.gmail_source import GmailOptions, GmailSource
+
+    if not config.credentials:
+        raise SourceError("this Gmail integration has no stored credentials; add it again")
+    options = config.options
+    return GmailSource(
+        config.credentials,
+        options=GmailOptions(
+            query=options.get("query"),
+            label=options.get("label"),
+            endpoint=GmailEndpoint(api_endpoint=options.get("api_endpoint") or GOOGLE_ENDPOINT),
+            units_per_minute=int(options.get("units_per_minute", 15_000)),
+        ),
+        sync_state=config.sync_state,
+    )
+
+
+PROVIDERS: dict[str, ProviderSpec] = {
+    spec.name: spec
+    for spec in (
+        ProviderSpec("mailbox", ("mail",), "path", _mailbox, "mbox file, Maildir or .eml folder"),
+        ProviderSpec("gmail", ("mail",), "credentials", _gmail, "Gmail through the Gmail API"),
+        ProviderSpec("vcard", ("contacts",), "path", _vcard, ".vcf file or folder of them"),
+        ProviderSpec("ics", ("calendar_events",), "path", _ics, ".ics file or folder of them"),
+    )
+}
+
+
+def get_provider(name: str) -> ProviderSpec:
+    """The provider called ``name``; `SourceError` listing the known ones otherwise."""
+    try:
+        return PROVIDERS[name]
+    except KeyError:
+        known = ", ".join(PROVIDERS)
+        raise SourceError(f"unknown provider {name!r}; known providers: {known}") from None
 
 
 def build_source(
@@ -19,23 +102,16 @@ def build_source(
     sync_state: dict[str, Any] | None = None,
 ) -> Source:
     """The source that reads ``account`` for ``provider``; `SourceError` for unknown ones."""
-    options = options or {}
-    if provider == "mailbox":
-        return MailboxSource(account)
-    if provider == "gmail":
-        from ingest_pipeline.sources.gmail.gmail_client import GOOGLE_ENDPOINT, GmailEndpoint
-        from ingest_pipeline.sources.gmail.gmail_source import GmailOptions, GmailSource
-
-        if not credentials:
-            raise SourceError("this Gmail integration has no stored credentials; add it again")
-        return GmailSource(
-            credentials,
-            options=GmailOptions(
-                query=options.get("query"),
-                label=options.get("label"),
-                endpoint=GmailEndpoint(api_endpoint=options.get("api_endpoint") or GOOGLE_ENDPOINT),
-                units_per_minute=int(options.get("units_per_minute", 15_000)),
-            ),
+    return get_provider(provider).build(
+        SourceConfig(
+            account=account,
+            options=options or {},
+            credentials=credentials,
             sync_state=sync_state,
         )
-    raise SourceError(f"unknown provider {provider!r}; known providers: {', '.join(PROVIDERS)}")
+    )
+
+
+def providers_of(stream: str) -> list[str]:
+    """The providers that yield ``stream``."""
+    return [spec.name for spec in PROVIDERS.values() if stream in spec.streams]

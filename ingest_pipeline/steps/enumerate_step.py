@@ -1,4 +1,4 @@
-"""enumerate: list the provider's items for the partition's day into the ledger as pending."""
+"""enumerate: list the provider's items for the partition into the ledger as pending."""
 
 from __future__ import annotations
 
@@ -13,20 +13,26 @@ from ingest_pipeline.store.database import session_scope
 
 
 def enumerate_partition(ctx: StepContext, source: Source) -> dict[str, Any]:
-    """List the day's items page by page; returns ``enumerated`` (listed) and ``new`` counts.
+    """List the partition's items page by page; returns ``enumerated`` (listed), ``new``
+    and ``changed`` (items whose provider version changed, imported again) counts.
 
-    An interrupted listing resumes from its saved cursor. A listing that once completed is
-    run again from the start (to catch late mail) without rewriting its cursor.
+    Dated streams list the partition's UTC day; snapshot streams (``part.day`` None) list
+    everything the account holds. An interrupted listing resumes from its saved cursor. A
+    listing that once completed is run again from the start (to catch late mail and
+    changed cards) without rewriting its cursor.
     """
     watch = Stopwatch()
     with session_scope(ctx.database_url) as session:
         saved = ledger.get_cursor(session, ctx.part)
         resume_from = saved.cursor if saved is not None and not saved.complete else None
         relisting = saved is not None and saved.complete
-    listed = new = 0
-    for page in source.enumerate(Window.for_day(ctx.part.day), resume_from):
+    listed = new = changed = 0
+    window = Window.for_day(ctx.part.day) if ctx.part.day is not None else None
+    for page in source.enumerate(window, resume_from):
         with session_scope(ctx.database_url) as session:
-            new += ledger.record_enumerated(session, ctx.part, page.items, run_id=ctx.run_id)
+            recorded = ledger.record_enumerated(session, ctx.part, page.items, run_id=ctx.run_id)
+            new += recorded.new
+            changed += recorded.changed
             if not relisting:
                 ledger.save_cursor(session, ctx.part, cursor=page.cursor, complete=False)
         listed += len(page.items)
@@ -35,6 +41,7 @@ def enumerate_partition(ctx: StepContext, source: Source) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "enumerated": listed,
         "new_items": new,
+        "changed_items": changed,
         "sync_state_saved": save_sync_state(ctx, source),
         "enumerate_seconds": watch.seconds(),
     }

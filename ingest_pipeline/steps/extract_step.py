@@ -7,20 +7,39 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ingest_pipeline.domain import ExtractionInput, ParsedMessage
+from ingest_pipeline.domain import ExtractionInput
 from ingest_pipeline.extraction.extractor import ExtractionFailed, Extractor
 from ingest_pipeline.extraction.tasks import TaskSpec
-from ingest_pipeline.steps.parse_step import PARSER_VERSION
-from ingest_pipeline.steps.step_context import StepContext, Stopwatch
+from ingest_pipeline.steps.partition_lease import ensure_still_held
+from ingest_pipeline.steps.step_context import StepContext, Stopwatch, claimed_batches
 from ingest_pipeline.store import extraction_cache, ledger
 from ingest_pipeline.store.blobs import load_parsed
 from ingest_pipeline.store.database import session_scope
 from ingest_pipeline.store.models import IngestItem
+from ingest_pipeline.streams.stream_kind import StreamKind, UnparseableItem
+
+
+def pass_through_partition(ctx: StepContext) -> dict[str, Any]:
+    """For an integration without an LLM task: parsed items go straight on to persist."""
+    watch = Stopwatch()
+    moved = 0
+    for session, items in claimed_batches(ctx, "parsed"):
+        ledger.mark(session, [{"id": item.id, "step": "extracted"} for item in items])
+        moved += len(items)
+    return {
+        "extracted": moved,
+        "extraction_calls": 0,
+        "cache_hits": 0,
+        "extraction_failed": 0,
+        "extractor_model": "none (this integration has no LLM task)",
+        "gpt_seconds": watch.seconds(),
+    }
 
 
 def extract_partition(
     ctx: StepContext,
     *,
+    kind: StreamKind,
     task: TaskSpec,
     extractor: Extractor,
     batch_threshold: int | None = None,
@@ -41,7 +60,7 @@ def extract_partition(
     watch = Stopwatch()
     if batch_threshold is not None and _batch_capable(extractor):
         awaiting = submit_partition_batch(
-            ctx, task=task, extractor=extractor, threshold=batch_threshold
+            ctx, kind=kind, task=task, extractor=extractor, threshold=batch_threshold
         )
         if awaiting is not None:
             return {
@@ -57,6 +76,7 @@ def extract_partition(
     cost = 0.0
     last_id = 0
     while True:
+        ensure_still_held(ctx)
         with session_scope(ctx.database_url) as session:
             items = ledger.claim(
                 session,
@@ -70,7 +90,9 @@ def extract_partition(
                 break
             last_id = items[-1].id
             item_ids = [item.id for item in items]
-            inputs, unique, known = prepare_inputs(session, items, task=task, model=extractor.model)
+            inputs, unique, known = prepare_inputs(
+                session, items, kind=kind, task=task, model=extractor.model
+            )
         errors: dict[str, str] = {}
         for digest, item_input in unique.items():
             if digest in known:
@@ -120,18 +142,28 @@ def extract_partition(
 
 
 def prepare_inputs(
-    session: Session, items: list[IngestItem], *, task: TaskSpec, model: str
+    session: Session,
+    items: list[IngestItem],
+    *,
+    kind: StreamKind,
+    task: TaskSpec,
+    model: str,
 ) -> tuple[dict[int, ExtractionInput], dict[str, ExtractionInput], dict[str, int]]:
     """Each item's task input (by item id), the distinct inputs (by content hash), and the
     cached extraction id of each input that has one for this task, model and prompt."""
     parsed = load_parsed(
-        session, [i.content_hash for i in items if i.content_hash], parser_version=PARSER_VERSION
+        session,
+        [i.content_hash for i in items if i.content_hash],
+        parser_version=kind.parser_version,
     )
-    inputs = {
-        item.id: task.build_input(ParsedMessage.from_json(parsed[item.content_hash]))
-        for item in items
-        if item.content_hash in parsed
-    }
+    inputs: dict[int, ExtractionInput] = {}
+    for item in items:
+        if item.content_hash in parsed:
+            try:
+                inputs[item.id] = kind.task_input(parsed[item.content_hash], task)
+            except UnparseableItem:
+                continue
+
     unique = {inp.content_hash: inp for inp in inputs.values()}
     known = extraction_cache.lookup(
         session, list(unique), task=task.name, model=model, prompt_version=task.prompt_version
@@ -146,7 +178,7 @@ def _batch_capable(extractor: Extractor) -> bool:
 
 
 def submit_partition_batch(
-    ctx: StepContext, *, task: TaskSpec, extractor: Any, threshold: int
+    ctx: StepContext, *, kind: StreamKind, task: TaskSpec, extractor: Any, threshold: int
 ) -> dict[str, Any] | None:
     """Send the partition's uncached inputs as one batch when there are at least
     ``threshold`` of them (or report the batch already waiting); None to extract directly."""
@@ -161,7 +193,9 @@ def submit_partition_batch(
                 "awaiting_items": len(waiting.requests),
             }
         items = ledger.active_items(session, ctx.part, step="parsed")
-        _, unique, known = prepare_inputs(session, items, task=task, model=extractor.model)
+        _, unique, known = prepare_inputs(
+            session, items, kind=kind, task=task, model=extractor.model
+        )
     missing = [inp for digest, inp in unique.items() if digest not in known]
     if len(missing) < threshold:
         return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ingest_pipeline.settings import get_settings
 from ingest_pipeline.sources.base import CredentialsRevoked, Source
 from ingest_pipeline.sources.registry import build_source
 from ingest_pipeline.steps.step_context import StepContext
@@ -14,12 +13,10 @@ from ingest_pipeline.store.models import Integration
 RECONNECT_KIND = "reconnect_account"
 
 
-def open_source(ctx: StepContext) -> Source:
+def open_source(ctx: StepContext, *, credentials_key: str | None) -> Source:
     """The integration's source with its decrypted credentials and saved sync state."""
     info = ctx.integration
-    credentials = (
-        decrypt(info.credentials, key=get_settings().credentials_key) if info.credentials else None
-    )
+    credentials = decrypt(info.credentials, key=credentials_key) if info.credentials else None
     return build_source(
         provider=info.provider,
         account=info.account,
@@ -35,6 +32,8 @@ def save_sync_state(ctx: StepContext, source: Source) -> bool:
     if state_of is None:
         return False
     state = state_of()
+    if state is None:
+        return False
     with session_scope(ctx.database_url) as session:
         row = session.get(Integration, ctx.integration.id)
         if row is None or (row.sync_state or {}) == state:

@@ -22,8 +22,9 @@ class IntegrationInfo:
     id: int
     partition_key: str
     provider: str
+    stream: str
     account: str
-    task: str
+    task: str | None
     tenant_id: str
     options: dict[str, Any] = field(default_factory=dict)
     sync_state: dict[str, Any] = field(default_factory=dict)
@@ -35,6 +36,7 @@ class IntegrationInfo:
             id=row.id,
             partition_key=row.partition_key or "",
             provider=row.provider,
+            stream=row.stream,
             account=row.account,
             task=row.task,
             tenant_id=row.tenant_id,
@@ -45,14 +47,28 @@ class IntegrationInfo:
 
 
 @dataclass(frozen=True)
+class LeaseTerms:
+    """How long a partition lease lasts unless renewed, and how long a run waits for a
+    partition another live run holds before it gives up saying who holds it."""
+
+    ttl_seconds: float = 60.0
+    wait_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
 class StepContext:
-    """One step's run over one partition: database, integration, day, run id, batch size."""
+    """One step's run over one partition: database, integration, partition, run id, batch."""
 
     database_url: str
     integration: IntegrationInfo
     part: PartitionKey
     run_id: str
     batch_size: int = 100
+    lease: LeaseTerms = field(default_factory=LeaseTerms)
+
+
+class LeaseLost(RuntimeError):
+    """The run's partition lease expired and another run took the partition over."""
 
 
 def claimed_batches(ctx: StepContext, step: str) -> Iterator[tuple[Session, list[IngestItem]]]:
@@ -60,10 +76,15 @@ def claimed_batches(ctx: StepContext, step: str) -> Iterator[tuple[Session, list
 
     Each batch is claimed and handled in one transaction, committed when the caller asks
     for the next batch; an exception in the caller rolls the batch back, so a killed or
-    failed run leaves every item exactly at the last committed step.
+    failed run leaves every item exactly at the last committed step. The caller holds the
+    partition's lease (`partition_lease.hold_partition`); before each batch the lease is
+    checked, so a run that lost it stops instead of working beside the new owner.
     """
+    from ingest_pipeline.steps.partition_lease import ensure_still_held
+
     last_id = 0
     while True:
+        ensure_still_held(ctx)
         with session_scope(ctx.database_url) as session:
             items = ledger.claim(
                 session,

@@ -28,7 +28,8 @@ def add_integration(
     *,
     provider: str,
     account: str,
-    task: str,
+    task: str | None,
+    stream: str = "mail",
     name: str | None = None,
     options: dict[str, Any] | None = None,
     tenant_id: str = "default",
@@ -38,6 +39,7 @@ def add_integration(
     """Create an integration and give it its partition key; the name defaults to the key."""
     integration = Integration(
         provider=provider,
+        stream=stream,
         account=account,
         task=task,
         name=name or f"pending-{dt.datetime.now(dt.UTC).timestamp()}",
@@ -76,10 +78,14 @@ def find_by_name(session: Session, name: str) -> Integration | None:
     return session.scalar(sa.select(Integration).where(Integration.name == name))
 
 
-def list_integrations(session: Session, *, status: str | None = None) -> list[Integration]:
+def list_integrations(
+    session: Session, *, status: str | None = None, stream: str | None = None
+) -> list[Integration]:
     query = sa.select(Integration).order_by(Integration.id)
     if status is not None:
         query = query.where(Integration.status == status)
+    if stream is not None:
+        query = query.where(Integration.stream == stream)
     return list(session.scalars(query))
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ingest_pipeline.domain import TERMINAL_STATUSES, ItemRef
-from ingest_pipeline.store.models import IngestItem, PartitionCursor, utcnow
+from ingest_pipeline.store.models import SNAPSHOT_DAY, IngestItem, PartitionCursor, utcnow
 from ingest_pipeline.store.upsert import table_of, upsert
 
 ACTIVE_STATUSES = ("pending", "processing")
@@ -20,35 +20,64 @@ ACTIVE_STATUSES = ("pending", "processing")
 
 @dataclass(frozen=True)
 class PartitionKey:
-    """One integration-day of one stream: the unit a Dagster partition run works on."""
+    """One partition of one stream of one integration: the unit a partition run works on.
+
+    ``day`` is the UTC day for dated streams (mail, calendar events) and None for snapshot
+    streams (contacts), whose ledger rows carry `SNAPSHOT_DAY`.
+    """
 
     integration_id: int
-    day: dt.date
-    stream: str = "messages"
+    day: dt.date | None
+    stream: str
+
+    @property
+    def stored_day(self) -> dt.date:
+        """The ``partition_day`` the ledger stores for this partition."""
+        return self.day if self.day is not None else SNAPSHOT_DAY
+
+
+def in_partition(part: PartitionKey) -> sa.ColumnElement[bool]:
+    """The ledger rows of ``part``."""
+    return sa.and_(
+        IngestItem.integration_id == part.integration_id,
+        IngestItem.stream == part.stream,
+        IngestItem.partition_day == part.stored_day,
+    )
+
+
+@dataclass(frozen=True)
+class EnumerationResult:
+    """What recording one page did: items new to the ledger, and items re-opened because
+    the provider's version changed (an edited card, a moved event)."""
+
+    new: int = 0
+    changed: int = 0
 
 
 def record_enumerated(
     session: Session, part: PartitionKey, refs: Sequence[ItemRef], *, run_id: str | None
-) -> int:
-    """Add listed items as ``pending``; items already in the ledger are left untouched.
-
-    Returns how many were new.
-    """
+) -> EnumerationResult:
+    """Add listed items as ``pending``; items already in the ledger keep their state, except
+    those whose ``version`` changed, which start again from the first step in this
+    partition (a moved event changes day). An item claimed by a live run is left alone:
+    the partition lease guarantees that run is this one or a dead one."""
     now = utcnow()
+    unique = {ref.external_id: ref for ref in refs}
     rows = [
         {
             "integration_id": part.integration_id,
             "stream": part.stream,
             "external_id": ref.external_id,
-            "partition_day": part.day,
+            "partition_day": part.stored_day,
             "received_at": ref.received_at,
+            "version": ref.version,
             "status": "pending",
             "step": "none",
             "attempts": 0,
             "run_id": run_id,
             "updated_at": now,
         }
-        for ref in {ref.external_id: ref for ref in refs}.values()
+        for ref in unique.values()
     ]
     result = upsert(
         session,
@@ -58,11 +87,46 @@ def record_enumerated(
         update=(),
         id_column=None,
     )
-    return result.inserted
+    versioned = {key: ref for key, ref in unique.items() if ref.version is not None}
+    changed = _reopen_changed(session, part, versioned, now=now) if versioned else 0
+    return EnumerationResult(new=result.inserted, changed=changed)
+
+
+def _reopen_changed(
+    session: Session, part: PartitionKey, refs: Mapping[str, ItemRef], *, now: dt.datetime
+) -> int:
+    listed = session.execute(
+        sa.select(IngestItem.id, IngestItem.external_id, IngestItem.version).where(
+            IngestItem.integration_id == part.integration_id,
+            IngestItem.stream == part.stream,
+            IngestItem.external_id.in_(list(refs)),
+        )
+    ).all()
+    stale = [(i, e) for i, e, version in listed if version != refs[e].version]
+    updates = [
+        {
+            "id": item_id,
+            "version": refs[external_id].version,
+            "received_at": refs[external_id].received_at,
+            "partition_day": part.stored_day,
+            "status": "pending",
+            "step": "none",
+            "attempts": 0,
+            "last_error": None,
+            "content_hash": None,
+            "extraction_id": None,
+            "duplicate_of": None,
+            "updated_at": now,
+        }
+        for item_id, external_id in stale
+    ]
+    if updates:
+        session.execute(sa.update(IngestItem), updates)
+    return len(updates)
 
 
 def get_cursor(session: Session, part: PartitionKey) -> PartitionCursor | None:
-    return session.get(PartitionCursor, (part.integration_id, part.stream, part.day))
+    return session.get(PartitionCursor, (part.integration_id, part.stream, part.stored_day))
 
 
 def save_cursor(
@@ -75,7 +139,7 @@ def save_cursor(
             PartitionCursor(
                 integration_id=part.integration_id,
                 stream=part.stream,
-                partition_day=part.day,
+                partition_day=part.stored_day,
                 cursor=cursor,
                 complete=complete,
             )
@@ -98,15 +162,13 @@ def claim(
     """Take up to ``limit`` unfinished items of the partition that reached ``step``, in id
     order after ``after_id`` (so one pass over a step never takes an item twice).
 
-    Items another run left ``processing`` are reclaimed: Dagster allows one run per
-    integration at a time, so such a claim belongs to a run that was killed or cancelled.
+    Items another run left ``processing`` are reclaimed: the caller holds the partition's
+    lease (`partition_leases`), so such a claim belongs to a run that died or was cancelled.
     """
     query = (
         sa.select(IngestItem)
         .where(
-            IngestItem.integration_id == part.integration_id,
-            IngestItem.stream == part.stream,
-            IngestItem.partition_day == part.day,
+            in_partition(part),
             IngestItem.step == step,
             IngestItem.status.in_(ACTIVE_STATUSES),
             IngestItem.id > after_id,
@@ -134,9 +196,7 @@ def active_items(session: Session, part: PartitionKey, *, step: str) -> list[Ing
     return list(
         session.scalars(
             sa.select(IngestItem).where(
-                IngestItem.integration_id == part.integration_id,
-                IngestItem.stream == part.stream,
-                IngestItem.partition_day == part.day,
+                in_partition(part),
                 IngestItem.step == step,
                 IngestItem.status.in_(ACTIVE_STATUSES),
             )
@@ -153,11 +213,22 @@ def mark(session: Session, updates: Sequence[Mapping[str, Any]]) -> None:
 
 
 def finish(
-    item_id: int, status: str, *, step: str | None = None, reason: str | None = None
+    item_id: int,
+    status: str,
+    *,
+    step: str | None = None,
+    reason: str | None = None,
+    duplicate_of: int | None = None,
 ) -> dict[str, Any]:
-    """The update that ends an item: ``done``, ``failed`` or ``skipped`` with its reason."""
+    """The update that ends an item: ``done``, ``failed`` or ``skipped`` with its reason;
+    ``duplicate_of`` names the item already stored when this one is skipped as a copy."""
     assert status in TERMINAL_STATUSES, status
-    update: dict[str, Any] = {"id": item_id, "status": status, "last_error": reason}
+    update: dict[str, Any] = {
+        "id": item_id,
+        "status": status,
+        "last_error": reason,
+        "duplicate_of": duplicate_of,
+    }
     if step is not None:
         update["step"] = step
     return update
@@ -168,9 +239,7 @@ def status_counts(session: Session, part: PartitionKey) -> dict[str, int]:
     rows = session.execute(
         sa.select(IngestItem.status, sa.func.count())
         .where(
-            IngestItem.integration_id == part.integration_id,
-            IngestItem.stream == part.stream,
-            IngestItem.partition_day == part.day,
+            in_partition(part),
         )
         .group_by(IngestItem.status)
     )
@@ -187,9 +256,7 @@ def unaccounted_items(session: Session, part: PartitionKey, *, limit: int = 20) 
         session.scalars(
             sa.select(IngestItem)
             .where(
-                IngestItem.integration_id == part.integration_id,
-                IngestItem.stream == part.stream,
-                IngestItem.partition_day == part.day,
+                in_partition(part),
                 sa.not_(
                     sa.and_(
                         IngestItem.status == "pending",

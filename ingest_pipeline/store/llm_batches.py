@@ -18,7 +18,7 @@ def open_batch(session: Session, part: PartitionKey) -> LlmBatch | None:
     return session.scalar(
         sa.select(LlmBatch).where(
             LlmBatch.integration_id == part.integration_id,
-            LlmBatch.partition_day == part.day,
+            LlmBatch.partition_day == part.stored_day,
             LlmBatch.status == "submitted",
         )
     )
@@ -50,7 +50,7 @@ def record(
         provider_batch_id=provider_batch_id,
         input_file_id=input_file_id,
         integration_id=part.integration_id,
-        partition_day=part.day,
+        partition_day=part.stored_day,
         task=task,
         model=model,
         prompt_version=prompt_version,

@@ -30,12 +30,15 @@ class Base(DeclarativeBase):
 
 
 class Integration(Base):
-    """A connected account: where items come from and which extraction task runs on them.
+    """A connected account's stream: where items come from and which extraction task runs.
 
-    ``partition_key`` is the Dagster dynamic partition key (``<provider>-<id>``); ``account``
-    is the provider's account (a mailbox path for the mailbox provider); ``options`` holds
-    task options such as ``job_id``; ``sync_state`` holds provider cursors (history ids, sync
-    tokens); ``credentials`` is Fernet ciphertext, never plain text.
+    ``partition_key`` is the Dagster dynamic partition key (``<provider>-<id>``); ``stream``
+    is the stream kind it yields (``mail``, ``contacts``, ``calendar_events``; one
+    integration per account and stream); ``account`` is the provider's account (a mailbox
+    path for the mailbox provider); ``task`` is the LLM extraction task, None for streams
+    without one; ``options`` holds task and provider options such as ``job_id``;
+    ``sync_state`` holds provider cursors (history ids, sync tokens); ``credentials`` is
+    Fernet ciphertext, never plain text.
     """
 
     __tablename__ = "integrations"
@@ -44,10 +47,11 @@ class Integration(Base):
     tenant_id: Mapped[str] = mapped_column(sa.String(64), default="default")
     user_id: Mapped[str | None] = mapped_column(sa.String(128))
     provider: Mapped[str] = mapped_column(sa.String(32))
+    stream: Mapped[str] = mapped_column(sa.String(32), default="mail")
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     partition_key: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
     account: Mapped[str] = mapped_column(sa.Text)
-    task: Mapped[str] = mapped_column(sa.String(64))
+    task: Mapped[str | None] = mapped_column(sa.String(64))
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(sa.String(16), default="active")
     credentials: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
@@ -65,12 +69,23 @@ class IngestItem(Base):
     ``status`` is pending → processing → done | failed | skipped; ``step`` is none → fetched
     → parsed → extracted → persisted. ``last_error`` is the reason a person can act on for a
     failed or skipped item. ``content_hash`` addresses the raw bytes in ``raw_items``.
+    ``partition_day`` is the UTC day of the partition that listed it (for snapshot streams
+    such as contacts, `SNAPSHOT_DAY`: they have no day). ``version`` is the provider's
+    version of a changeable item (a card's hash, an event's); a new version re-opens the
+    item. ``duplicate_of`` is the item already stored with the same content, for items
+    skipped as duplicates. ``run_id`` is the run that last claimed the item.
     """
 
     __tablename__ = "ingest_items"
     __table_args__ = (
         sa.UniqueConstraint("integration_id", "stream", "external_id"),
-        sa.Index("ix_ingest_items_partition", "integration_id", "partition_day", "status"),
+        sa.Index(
+            "ix_ingest_items_stream_partition",
+            "integration_id",
+            "stream",
+            "partition_day",
+            "status",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,9 +99,33 @@ class IngestItem(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     content_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    version: Mapped[str | None] = mapped_column(sa.String(128))
+    duplicate_of: Mapped[int | None] = mapped_column(sa.ForeignKey("ingest_items.id"))
     extraction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("llm_extractions.id"))
     run_id: Mapped[str | None] = mapped_column(sa.String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The partition day recorded for snapshot streams (contacts), which have no day.
+SNAPSHOT_DAY = dt.date(1970, 1, 1)
+
+
+class PartitionLease(Base):
+    """Which run owns one partition of one stream, until when.
+
+    A run takes the lease before it touches the partition's items and renews it while it
+    works; another run may take it only once it has expired (the owner crashed). This makes
+    "one run per partition" a database fact, whatever launched the runs.
+    """
+
+    __tablename__ = "partition_leases"
+
+    integration_id: Mapped[int] = mapped_column(sa.ForeignKey("integrations.id"), primary_key=True)
+    stream: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    partition_day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    run_id: Mapped[str] = mapped_column(sa.String(64))
+    acquired_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class PartitionCursor(Base):
@@ -273,3 +312,112 @@ class LlmBatch(Base):
     error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Contact(Base):
+    """One person in a tenant's contacts, however many sources describe them.
+
+    ``contact_key`` is how the person was first identified: ``email:<address>``,
+    ``phone:<E.164>``, or ``source:<integration id>:<external id>`` for a card with
+    neither. Cards from any source that share a normalised email (then an E.164 phone) are
+    the same contact; a name alone never merges two people. ``emails`` and ``phones`` are
+    the union of what the sources say; ``deleted`` is true when every source deleted it.
+    """
+
+    __tablename__ = "contacts"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "contact_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.String(64))
+    contact_key: Mapped[str] = mapped_column(sa.String(400))
+    display_name: Mapped[str] = mapped_column(sa.Text)
+    given_name: Mapped[str | None] = mapped_column(sa.Text)
+    family_name: Mapped[str | None] = mapped_column(sa.Text)
+    emails: Mapped[list[str]] = mapped_column(JSON)
+    phones: Mapped[list[str]] = mapped_column(JSON)
+    organization: Mapped[str | None] = mapped_column(sa.Text)
+    title: Mapped[str | None] = mapped_column(sa.Text)
+    deleted: Mapped[bool] = mapped_column(default=False)
+
+
+class ContactIdentity(Base):
+    """An identity that names one contact in a tenant: ``email:<address>`` or
+    ``phone:<E.164>``. Unique, so every source's card with that email or phone finds the
+    same contact."""
+
+    __tablename__ = "contact_identities"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "identity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.String(64))
+    identity: Mapped[str] = mapped_column(sa.String(400))
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"))
+
+
+class ContactSourceRow(Base):
+    """What one source (an integration's card or person) says about a contact.
+
+    Unique per (integration, external id); ``source_item_id`` is the ledger item it was
+    last imported from; ``data`` is the parsed card; ``content_hash`` its raw bytes'.
+    """
+
+    __tablename__ = "contact_sources"
+    __table_args__ = (sa.UniqueConstraint("integration_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"))
+    integration_id: Mapped[int] = mapped_column(sa.ForeignKey("integrations.id"))
+    external_id: Mapped[str] = mapped_column(sa.String(255))
+    source_item_id: Mapped[int] = mapped_column(sa.ForeignKey("ingest_items.id"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    deleted: Mapped[bool] = mapped_column(default=False)
+
+
+class ImportedContact(Base):
+    """What one import did with one card: ``created``, ``updated`` or ``skipped`` (the
+    seed's per-job counts), with the run and, when skipped, why."""
+
+    __tablename__ = "imported_contacts"
+    __table_args__ = (sa.UniqueConstraint("run_id", "source_item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[str] = mapped_column(sa.String(64))
+    integration_id: Mapped[int] = mapped_column(sa.ForeignKey("integrations.id"))
+    source_item_id: Mapped[int] = mapped_column(sa.ForeignKey("ingest_items.id"))
+    contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id"))
+    action: Mapped[str] = mapped_column(sa.String(16))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CalendarEvent(Base):
+    """One occurrence of a calendar event, on the UTC day it starts.
+
+    Unique per (integration, external id), the id keeping the occurrence's original start,
+    so a moved occurrence is one row that moves, and a cancelled one stays, marked
+    ``status='cancelled'``. ``attendees`` and ``organizer_email`` are kept for linking
+    contacts; ``all_day`` events start at UTC midnight of their date.
+    """
+
+    __tablename__ = "calendar_events"
+    __table_args__ = (sa.UniqueConstraint("integration_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    integration_id: Mapped[int] = mapped_column(sa.ForeignKey("integrations.id"))
+    external_id: Mapped[str] = mapped_column(sa.String(255))
+    source_item_id: Mapped[int] = mapped_column(sa.ForeignKey("ingest_items.id"))
+    uid: Mapped[str] = mapped_column(sa.String(512))
+    recurrence_id: Mapped[str | None] = mapped_column(sa.String(64))
+    summary: Mapped[str] = mapped_column(sa.Text)
+    description: Mapped[str] = mapped_column(sa.Text)
+    location: Mapped[str] = mapped_column(sa.Text)
+    start_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    all_day: Mapped[bool]
+    timezone: Mapped[str] = mapped_column(sa.String(128))
+    status: Mapped[str] = mapped_column(sa.String(16))
+    organizer_email: Mapped[str | None] = mapped_column(sa.String(320))
+    attendees: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    sequence: Mapped[int] = mapped_column(default=0)
+    content_hash: Mapped[str] = mapped_column(sa.String(64))

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ingest_pipeline.store.models import (
-    IngestItem,
-    Integration,
-    JobApplicationRow,
-    JobPostingRow,
-    Message,
-)
+from ingest_pipeline.store.models import SNAPSHOT_DAY, IngestItem, Integration
 
 STEP_ORDER = ("none", "fetched", "parsed", "extracted", "persisted")
 
 
 @dataclass(frozen=True)
 class DayReport:
-    """One integration-day: how far its items got and what the import produced."""
+    """One partition of one integration (a day, or the snapshot of a snapshot stream): how
+    far its items got, and what the import produced (records per kind, e.g. job_postings)."""
 
-    day: dt.date
+    day: dt.date | None
     enumerated: int
     fetched: int
     parsed: int
@@ -33,31 +28,43 @@ class DayReport:
     skipped: int
     failed: int
     unfinished: int
-    job_postings: int
-    job_applications: int
+    produced: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.day.isoformat() if self.day is not None else "snapshot"
 
 
-def day_reports(session: Session, integration_id: int, days: list[dt.date]) -> list[DayReport]:
-    """A report for each of ``days`` (days with no items report zeros)."""
-    reached: dict[dt.date, dict[str, int]] = {day: {} for day in days}
-    statuses: dict[dt.date, dict[str, int]] = {day: {} for day in days}
+def day_reports(
+    session: Session,
+    integration_id: int,
+    days: list[dt.date] | None,
+    *,
+    produced: dict[str, dict[dt.date, int]] | None = None,
+) -> list[DayReport]:
+    """A report for each of ``days`` (None: the snapshot partition; days with no items
+    report zeros); ``produced`` gives the stream's records per day by label."""
+    stored_days = days if days is not None else [SNAPSHOT_DAY]
+    reached: dict[dt.date, dict[str, int]] = {day: {} for day in stored_days}
+    statuses: dict[dt.date, dict[str, int]] = {day: {} for day in stored_days}
     for day, step, status, count in session.execute(
         sa.select(IngestItem.partition_day, IngestItem.step, IngestItem.status, sa.func.count())
-        .where(IngestItem.integration_id == integration_id, IngestItem.partition_day.in_(days))
+        .where(
+            IngestItem.integration_id == integration_id,
+            IngestItem.partition_day.in_(stored_days),
+        )
         .group_by(IngestItem.partition_day, IngestItem.step, IngestItem.status)
     ):
         for done_step in STEP_ORDER[: STEP_ORDER.index(step) + 1]:
             reached[day][done_step] = reached[day].get(done_step, 0) + count
         statuses[day][status] = statuses[day].get(status, 0) + count
-    postings = _per_day(session, JobPostingRow, integration_id, days)
-    applications = _per_day(session, JobApplicationRow, integration_id, days)
     reports = []
-    for day in days:
+    for day in stored_days:
         s = statuses[day]
         r = reached[day]
         reports.append(
             DayReport(
-                day=day,
+                day=day if days is not None else None,
                 enumerated=r.get("none", 0),
                 fetched=r.get("fetched", 0),
                 parsed=r.get("parsed", 0),
@@ -67,54 +74,12 @@ def day_reports(session: Session, integration_id: int, days: list[dt.date]) -> l
                 skipped=s.get("skipped", 0),
                 failed=s.get("failed", 0),
                 unfinished=s.get("pending", 0) + s.get("processing", 0),
-                job_postings=postings.get(day, 0),
-                job_applications=applications.get(day, 0),
+                produced={
+                    label: per_day.get(day, 0) for label, per_day in (produced or {}).items()
+                },
             )
         )
     return reports
-
-
-def _per_day(
-    session: Session,
-    model: type[JobPostingRow] | type[JobApplicationRow],
-    integration_id: int,
-    days: list[dt.date],
-) -> dict[dt.date, int]:
-    rows = session.execute(
-        sa.select(IngestItem.partition_day, sa.func.count(model.id))
-        .join(Message, Message.id == model.message_id)
-        .join(IngestItem, IngestItem.id == Message.source_item_id)
-        .where(model.integration_id == integration_id, IngestItem.partition_day.in_(days))
-        .group_by(IngestItem.partition_day)
-    )
-    return {key: value for key, value in rows}
-
-
-def duplicate_keys(session: Session, integration_id: int) -> dict[str, int]:
-    """Unique keys that appear more than once (the schema forbids it; the check proves it)."""
-    found: dict[str, int] = {}
-    for label, model, cols in (
-        ("ingest_items", IngestItem, (IngestItem.stream, IngestItem.external_id)),
-        ("messages", Message, (Message.message_key,)),
-        ("job_postings", JobPostingRow, (JobPostingRow.message_id,)),
-        (
-            "job_applications",
-            JobApplicationRow,
-            (JobApplicationRow.job_id, JobApplicationRow.candidate_id),
-        ),
-    ):
-        count = session.scalar(
-            sa.select(sa.func.count()).select_from(
-                sa.select(*cols)
-                .where(model.integration_id == integration_id)
-                .group_by(*cols)
-                .having(sa.func.count() > 1)
-                .subquery()
-            )
-        )
-        if count:
-            found[label] = int(count)
-    return found
 
 
 @dataclass(frozen=True)

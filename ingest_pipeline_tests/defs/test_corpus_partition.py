@@ -61,7 +61,7 @@ def test_every_single_message_file_is_accounted_for(
     assert outcome.success, outcome.error
     assert_accounted(sqlite_url, len(messages))
     checks = check_results(dagster_instance, outcome.run_id)
-    assert checks["mail_items_accounted"] and checks["mail_no_duplicate_keys"]
+    assert checks["mail_items_accounted"] and checks["mail_counts_reconcile"]
 
 
 @pytest.mark.slow

@@ -147,7 +147,7 @@ def test_daemon_runs_sensor_schedule_backfill_and_termination(
             timeout=240,
         )
         assert {r.status for r in first_runs} == {dg.DagsterRunStatus.SUCCESS}
-        assert set(instance.get_dynamic_partitions("integration")) == {big_key, first, second}
+        assert set(instance.get_dynamic_partitions("mail_integrations")) == {big_key, first, second}
 
         # A schedule tick (every minute here) launches today's partition for each.
         ticked = wait_for(

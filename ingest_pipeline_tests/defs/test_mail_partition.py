@@ -42,7 +42,8 @@ def test_sample_mailbox_imports_every_day_and_passes_checks(
     assert all(o.success for o in outcomes), [o.error for o in outcomes]
     for outcome in outcomes:
         assert _check_results(dagster_instance, outcome.run_id) == {
-            "mail_no_duplicate_keys": True,
+            "mail_counts_reconcile": True,
+            "mail_no_hidden_duplicates": True,
             "mail_items_accounted": True,
             "mail_failed_share_within_bounds": True,
         }

@@ -12,11 +12,13 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from ingest_pipeline.defs.ingest_assets import stream_defs
 from ingest_pipeline.defs.ingest_ops import LLM_BATCH_TAG
 from ingest_pipeline.defs.llm_batch_sensor import llm_batches_sensor
-from ingest_pipeline.defs.resources import AppDatabaseResource, ExtractorResource
+from ingest_pipeline.defs.resources import AppDatabaseResource, extractor_from
 from ingest_pipeline.extraction.offline_extractor import OfflineExtractor
 from ingest_pipeline.extraction.tasks import TASKS
+from ingest_pipeline.settings import get_settings
 from ingest_pipeline.store.database import get_engine
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
 from ingest_pipeline_tests.fakes.openai_server import ChatRequest, FakeOpenAI
@@ -131,10 +133,11 @@ def _sensor_requests(db_url: str, instance: dg.DagsterInstance) -> list[dg.RunRe
         instance=instance,
         resources={
             "app_db": AppDatabaseResource(url=db_url),
-            "extractor": ExtractorResource(kind="openai"),
+            "extractor": extractor_from(get_settings(), kind="openai"),
         },
     )
-    result = llm_batches_sensor()(context)
+    job = stream_defs("mail", history_start=dt.date(2020, 1, 1)).job
+    result = llm_batches_sensor(job)(context)
     return [] if isinstance(result, dg.SkipReason) else list(result.run_requests or [])
 
 

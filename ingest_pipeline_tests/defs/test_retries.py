@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from ingest_pipeline.defs.ingest_ops import enumerate_op, fetch_op, gpt_op, transient_retry
+from ingest_pipeline.defs.ingest_ops import ingest_ops_for, transient_retry
 from ingest_pipeline.defs.local_launch import RunOutcome
 from ingest_pipeline.store.database import get_engine
 from ingest_pipeline_tests.dagster_services import wait_for
@@ -27,6 +27,7 @@ def test_provider_and_llm_ops_retry_with_exponential_backoff_and_jitter() -> Non
     assert transient_retry.max_retries == 3
     assert transient_retry.backoff == dg.Backoff.EXPONENTIAL
     assert transient_retry.jitter == dg.Jitter.PLUS_MINUS
+    enumerate_op, fetch_op, _, gpt_op, _ = ingest_ops_for("mail")
     for op in (enumerate_op, fetch_op, gpt_op):
         assert op.retry_policy == transient_retry
 

@@ -7,6 +7,7 @@ import datetime as dt
 import dagster as dg
 import pytest
 
+from ingest_pipeline.defs.ingest_assets import stream_defs
 from ingest_pipeline.defs.ingest_schedules import (
     ingest_today_schedule as today_schedule,
 )
@@ -14,12 +15,9 @@ from ingest_pipeline.defs.ingest_schedules import (
     ingest_yesterday_schedule as yesterday_schedule,
 )
 from ingest_pipeline.defs.integration_sensors import (
-    ingest_failure_sensor,
-    ingest_success_sensor,
-)
-from ingest_pipeline.defs.integration_sensors import (
     integrations_sensor as make_integrations_sensor,
 )
+from ingest_pipeline.defs.integration_sensors import run_outcome_sensors
 from ingest_pipeline.defs.pools import POOL_LIMITS
 from ingest_pipeline.defs.resources import AppDatabaseResource
 from ingest_pipeline.store import integrations
@@ -27,9 +25,15 @@ from ingest_pipeline.store.database import session_scope
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
 from ingest_pipeline_tests.pipeline_runner import register_mailbox, run_days
 
-ingest_today_schedule = today_schedule()
-ingest_yesterday_schedule = yesterday_schedule()
-integrations_sensor = make_integrations_sensor()
+STREAMS = [
+    stream_defs(name, history_start=dt.date(2020, 1, 1))
+    for name in ("mail", "contacts", "calendar_events")
+]
+MAIL = STREAMS[0]
+ingest_today_schedule = today_schedule(MAIL)
+ingest_yesterday_schedule = yesterday_schedule(MAIL)
+integrations_sensor = make_integrations_sensor(STREAMS)
+ingest_success_sensor, ingest_failure_sensor, _ = run_outcome_sensors([d.job for d in STREAMS])
 
 
 def _add(db_url: str, *, status: str = "active", frequency: int = 15) -> str:
@@ -71,7 +75,7 @@ def test_sensor_adds_new_active_integrations_and_requests_a_first_run(
     limits = {p.name: p.limit for p in dagster_instance.event_log_storage.get_pool_limits()}
     assert {k: limits[k] for k in POOL_LIMITS} == POOL_LIMITS
 
-    dagster_instance.add_dynamic_partitions("integration", [first, second])
+    dagster_instance.add_dynamic_partitions("mail_integrations", [first, second])
     again = integrations_sensor(context)
     assert again.dynamic_partitions_requests == [] and again.run_requests == []
 

@@ -35,7 +35,7 @@ def part(db_url: str) -> PartitionKey:
         integration = add_integration(
             session, provider="mailbox", account="/mail/in.mbox", task="job_posting"
         )
-        return PartitionKey(integration_id=integration.id, day=NOV2)
+        return PartitionKey(integration_id=integration.id, day=NOV2, stream="mail")
 
 
 def refs(*names: str) -> list[ItemRef]:
@@ -97,7 +97,7 @@ def writes(url: str) -> Iterator[list[str]]:
 
 def test_record_enumerated_adds_pending_items_once(db_url: str, part: PartitionKey) -> None:
     with session_scope(db_url) as session:
-        assert record_enumerated(session, part, refs("a", "b", "a", "c"), run_id="r1") == 3
+        assert record_enumerated(session, part, refs("a", "b", "a", "c"), run_id="r1").new == 3
     a, b, c = items(db_url, part)
     assert [(i.external_id, i.status, i.step, i.attempts) for i in (a, b, c)] == [
         ("a", "pending", "none", 0),
@@ -105,11 +105,11 @@ def test_record_enumerated_adds_pending_items_once(db_url: str, part: PartitionK
         ("c", "pending", "none", 0),
     ]
     assert b.received_at == dt.datetime(2026, 11, 2, 8, 1, tzinfo=dt.UTC)
-    assert (b.partition_day, b.stream, b.run_id) == (NOV2, "messages", "r1")
+    assert (b.partition_day, b.stream, b.run_id) == (NOV2, "mail", "r1")
     take(db_url, part, run_id="r1")
     apply(db_url, finish(a.id, "done", step="persisted"), {"id": b.id, "step": "fetched"})
     with session_scope(db_url) as session:
-        assert record_enumerated(session, part, refs("a", "b", "c", "d"), run_id="r2") == 1
+        assert record_enumerated(session, part, refs("a", "b", "c", "d"), run_id="r2").new == 1
     after = {i.external_id: i for i in items(db_url, part)}
     assert (after["a"].status, after["a"].step, after["a"].run_id) == ("done", "persisted", "r1")
     assert (after["b"].status, after["b"].step, after["b"].attempts) == ("processing", "fetched", 1)
@@ -119,7 +119,7 @@ def test_record_enumerated_adds_pending_items_once(db_url: str, part: PartitionK
 
 def test_claim_in_id_order_with_limit_and_after_id(db_url: str, part: PartitionKey) -> None:
     ids = sorted(record(db_url, part, "e", "d", "c", "b", "a"))
-    other_day = PartitionKey(part.integration_id, NOV2 + dt.timedelta(days=1))
+    other_day = PartitionKey(part.integration_id, NOV2 + dt.timedelta(days=1), "mail")
     record(db_url, other_day, "tomorrow")
     first = take(db_url, part, run_id="run-1", limit=2)
     assert [i.id for i in first] == ids[:2]
@@ -190,11 +190,11 @@ def test_mark_and_finish_set_the_terminal_status_and_reason(
 def test_status_counts_only_count_the_partition(db_url: str, part: PartitionKey) -> None:
     record(db_url, part, "a", "b", "c")
     record(db_url, PartitionKey(part.integration_id, NOV2, stream="contacts"), "a")
-    record(db_url, PartitionKey(part.integration_id, NOV2 - dt.timedelta(days=1)), "z")
+    record(db_url, PartitionKey(part.integration_id, NOV2 - dt.timedelta(days=1), "mail"), "z")
     take(db_url, part, run_id="r", limit=1)
     with session_scope(db_url) as session:
         assert status_counts(session, part) == {"processing": 1, "pending": 2}
-        empty = PartitionKey(part.integration_id, dt.date(2000, 1, 1))
+        empty = PartitionKey(part.integration_id, dt.date(2000, 1, 1), "mail")
         assert status_counts(session, empty) == {}
 
 

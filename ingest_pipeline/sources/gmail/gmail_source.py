@@ -33,7 +33,12 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
 from ingest_pipeline.domain import FetchError, ItemRef, Page, RawItem, Window
-from ingest_pipeline.sources.base import CredentialsRevoked, SourceError, SourceLimits
+from ingest_pipeline.sources.base import (
+    CredentialsRevoked,
+    SourceError,
+    SourceLimits,
+    require_window,
+)
 from ingest_pipeline.sources.gmail.gmail_client import (
     GmailEndpoint,
     authorized_http,
@@ -67,6 +72,7 @@ class GmailOptions:
 class GmailSource:
     """One Gmail mailbox (``userId`` ``me`` of the credentials)."""
 
+    streams = frozenset({"mail"})
     limits = SourceLimits(fetch_batch_size=500, max_concurrency=1)
 
     def __init__(
@@ -110,7 +116,8 @@ class GmailSource:
         """Provider state to keep on the integration (the mailbox ``history_id``)."""
         return dict(self._state)
 
-    def enumerate(self, window: Window, cursor: str | None) -> Iterator[Page[ItemRef]]:
+    def enumerate(self, window: Window | None, cursor: str | None) -> Iterator[Page[ItemRef]]:
+        window = require_window(window, what="Gmail")
         state = json.loads(cursor) if cursor else {}
         is_today = window.contains(self._now())
         if state.get("mode", "history") == "history" and is_today and self._state.get("history_id"):

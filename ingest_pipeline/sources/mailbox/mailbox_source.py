@@ -15,9 +15,10 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ingest_pipeline.domain import FetchError, ItemRef, Page, RawItem, Window, sha256_hex
-from ingest_pipeline.sources.base import SourceError, SourceLimits
+from ingest_pipeline.sources.base import SourceError, SourceLimits, require_window
 from ingest_pipeline.sources.mailbox.mbox_reader import BOM, from_line_time, read_span, scan_mbox
 
 PAGE_SIZE = 200
@@ -40,6 +41,7 @@ def _utc_from_timestamp(value: float) -> dt.datetime:
 class MailboxSource:
     """Reads messages from a local mailbox path (mbox, Maildir or ``.eml`` folder)."""
 
+    streams = frozenset({"mail"})
     limits = SourceLimits(fetch_batch_size=200, max_concurrency=1)
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -79,11 +81,16 @@ class MailboxSource:
             except OSError as exc:
                 raise SourceError(f"cannot list {str(self.path)!r}: {exc.strerror}") from exc
 
-    def enumerate(self, window: Window, cursor: str | None) -> Iterator[Page[ItemRef]]:
+    def sync_state(self) -> dict[str, Any] | None:
+        """A local mailbox keeps no provider state: each day is listed from the files."""
+        return None
+
+    def enumerate(self, window: Window | None, cursor: str | None) -> Iterator[Page[ItemRef]]:
         """Pages of the messages received in ``window``, by receipt time then id.
 
         The cursor is the number of in-window messages already listed.
         """
+        window = require_window(window, what="a mailbox")
         entries = sorted(
             (e for e in self._index().values() if window.contains(e.received_at)),
             key=lambda e: (e.received_at, e.external_id),

@@ -1,0 +1,1 @@
+"""iCalendar (``.ics``) files as a source of calendar-event occurrences."""

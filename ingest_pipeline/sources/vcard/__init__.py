@@ -1,0 +1,1 @@
+"""Address books in vCard files (``.vcf``, ``.vcard``) as a source of contacts."""

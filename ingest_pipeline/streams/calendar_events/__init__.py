@@ -1,0 +1,1 @@
+"""The calendar-events stream: one row per event occurrence, dated by its start."""

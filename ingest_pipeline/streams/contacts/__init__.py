@@ -1,0 +1,1 @@
+"""The contacts stream: address-book cards become one contact per person per tenant."""
