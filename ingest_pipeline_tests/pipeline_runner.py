@@ -56,6 +56,15 @@ def register_mailbox(
         return row.partition_key or ""
 
 
+def register_source(db_url: str, path: Path, *, provider: str, stream: str) -> str:
+    """Register a local-file integration of ``stream`` without a task (contacts, calendars)."""
+    with session_scope(db_url) as session:
+        row = integrations.add_integration(
+            session, provider=provider, stream=stream, account=str(path), task=None
+        )
+        return row.partition_key or ""
+
+
 def run_days(
     db_url: str,
     instance: dg.DagsterInstance,
@@ -95,3 +104,20 @@ def ledger_rows(db_url: str) -> list[dict[str, Any]]:
                 )
             )
         ]
+
+
+def check_results(instance: dg.DagsterInstance, run_id: str) -> dict[str, bool]:
+    """Each asset check the run evaluated, by name: passed or not."""
+    results = {}
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        if event and event.event_type_value == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            results[data.check_name] = data.passed
+    return results
+
+
+def count_rows(db_url: str, sql: str, **params: Any) -> int:
+    """The single number a ``select count(*) ...`` returns."""
+    with get_engine(db_url).connect() as c:
+        return int(c.execute(sa.text(sql), params).scalar_one())

@@ -44,7 +44,9 @@ class Reconciliation:
 
 def reconcile(session: Session, part: PartitionKey, kind: StreamKind) -> Reconciliation:
     """Classify each of the partition's items once, by its ledger status and whether a
-    domain record was stored from it (or, for a duplicate, from the item it copies)."""
+    domain record was stored from it (or, for a duplicate, from the item it copies). Every
+    item that persist ended done or skipped (a message that is not a posting, a card that
+    adds nothing) has a record; only items skipped before persist may have none."""
     stored_ids = kind.stored_item_ids().scalar_subquery()
     has_record = IngestItem.id.in_(stored_ids)
     original = aliased(IngestItem)
@@ -52,6 +54,7 @@ def reconcile(session: Session, part: PartitionKey, kind: StreamKind) -> Reconci
         sa.select(
             IngestItem.external_id,
             IngestItem.status,
+            IngestItem.step,
             IngestItem.duplicate_of,
             has_record,
             original.id.in_(stored_ids),
@@ -62,7 +65,7 @@ def reconcile(session: Session, part: PartitionKey, kind: StreamKind) -> Reconci
     ).all()
     buckets = dict.fromkeys(("stored", "duplicates", "skipped", "failed", "waiting"), 0)
     lost: list[str] = []
-    for external_id, status, duplicate_of, stored, original_stored in rows:
+    for external_id, status, step, duplicate_of, stored, original_stored in rows:
         if status in ACTIVE_STATUSES:
             buckets["waiting"] += 1
         elif stored:
@@ -72,8 +75,8 @@ def reconcile(session: Session, part: PartitionKey, kind: StreamKind) -> Reconci
                 buckets["duplicates"] += 1
             else:
                 lost.append(f"{external_id}: a copy of item {duplicate_of}, which has no record")
-        elif status == "done":
-            lost.append(f"{external_id}: done, but no record was stored from it")
+        elif status == "done" or (status == "skipped" and step == "persisted"):
+            lost.append(f"{external_id}: {status} by persist, but no record was stored from it")
         else:
             buckets["skipped" if status == "skipped" else "failed"] += 1
     return Reconciliation(

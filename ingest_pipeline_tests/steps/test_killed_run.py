@@ -1,14 +1,16 @@
 """A run killed with SIGKILL half-way, then run again, ends with exactly the rows of an
-uninterrupted run and a fully accounted ledger."""
+uninterrupted run and a fully accounted ledger, for every stream."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -18,7 +20,14 @@ import sqlalchemy as sa
 from ingest_pipeline.store.database import get_engine
 from ingest_pipeline_tests.mail_folders import BIG_DAY as DAY
 from ingest_pipeline_tests.mail_folders import big_eml_folder
-from ingest_pipeline_tests.pipeline_runner import ledger_rows, register_mailbox, run_days, snapshot
+from ingest_pipeline_tests.pipeline_runner import (
+    ledger_rows,
+    register_mailbox,
+    register_source,
+    run_days,
+    snapshot,
+)
+from ingest_pipeline_tests.stream_samples import big_ics_file, big_vcard_file
 
 STEPS = ("none", "fetched", "parsed", "extracted", "persisted")
 
@@ -47,42 +56,73 @@ KILL_POINTS: dict[str, Callable[[dict[str, int], int], bool]] = {
 }
 
 
+@dataclass(frozen=True)
+class Scenario:
+    """A stream's big input on disk, how to register it, and the days its run covers."""
+
+    stream: str
+    write: Callable[[Path], int]
+    register: Callable[[str, Path], str]
+    days: list[dt.date] | None
+
+
+SCENARIOS = {
+    "mail": Scenario("mail", big_eml_folder, register_mailbox, [DAY]),
+    "contacts": Scenario(
+        "contacts",
+        lambda path: big_vcard_file(path, 400),
+        lambda url, path: register_source(url, path, provider="vcard", stream="contacts"),
+        None,
+    ),
+    "calendar_events": Scenario(
+        "calendar_events",
+        lambda path: big_ics_file(path, 400, day=DAY),
+        lambda url, path: register_source(url, path, provider="ics", stream="calendar_events"),
+        [DAY],
+    ),
+}
+CASES = [("mail", point) for point in KILL_POINTS] + [
+    (stream, point)
+    for stream in ("contacts", "calendar_events")
+    for point in ("during fetch", "during persist")
+]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("kill_point", list(KILL_POINTS))
+@pytest.mark.parametrize(("stream", "kill_point"), CASES)
 def test_sigkilled_run_then_rerun_matches_uninterrupted(
+    stream: str,
     kill_point: str,
     db_url: str,
     make_db: Callable[[str], str],
     dagster_instance: dg.DagsterInstance,
     tmp_path: Path,
 ) -> None:
-    folder = tmp_path / "mail"
-    total = big_eml_folder(folder)
+    scenario = SCENARIOS[stream]
+    path = tmp_path / "input"
+    total = scenario.write(path)
     dialect = "sqlite" if db_url.startswith("sqlite") else "postgres"
 
     reference_url = make_db(dialect)
-    reference_key = register_mailbox(reference_url, folder)
-    assert all(o.success for o in run_days(reference_url, dagster_instance, reference_key, [DAY]))
+    reference_key = scenario.register(reference_url, path)
+    reference = run_days(
+        reference_url, dagster_instance, reference_key, scenario.days, stream=stream
+    )
+    assert all(o.success for o in reference)
 
-    key = register_mailbox(db_url, folder)
+    key = scenario.register(db_url, path)
     assert key == reference_key
     env = {
         **os.environ,
         "INGEST_DATABASE_URL": db_url,
         "DAGSTER_HOME": str(tmp_path / "cli_dagster_home"),
         "INGEST_BATCH_SIZE": "4",
+        # The killed run's partition lease expires soon after, so the re-run need not wait.
+        "INGEST_LEASE_TTL_SECONDS": "2",
     }
+    dates = ["--date", scenario.days[0].isoformat()] if scenario.days else []
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ingest_pipeline.cli",
-            "run",
-            "--integration",
-            key,
-            "--date",
-            DAY.isoformat(),
-        ],
+        [sys.executable, "-m", "ingest_pipeline.cli", "run", "--integration", key, *dates],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -102,7 +142,7 @@ def test_sigkilled_run_then_rerun_matches_uninterrupted(
     if kill_point != "after persist":
         assert _progress(db_url)["ended"] < total
 
-    [outcome] = run_days(db_url, dagster_instance, key, [DAY])
+    [outcome] = run_days(db_url, dagster_instance, key, scenario.days, stream=stream)
 
     assert outcome.success, outcome.error
     assert snapshot(db_url, natural=True) == snapshot(reference_url, natural=True)

@@ -174,6 +174,8 @@ class GmailSource:
             )
             if part
         )
+        if state.get("done"):
+            return
         token = state.get("page")
         while True:
             response = self._call(
@@ -181,7 +183,9 @@ class GmailSource:
             )
             token = response.get("nextPageToken")
             refs = [ItemRef(external_id=m["id"]) for m in response.get("messages", [])]
-            cursor = json.dumps({"mode": "window", "page": token, "history_id": history_id})
+            cursor = json.dumps(
+                {"mode": "window", "page": token, "history_id": history_id, "done": token is None}
+            )
             if token is None:
                 if remember_history and history_id:
                     self._state["history_id"] = str(history_id)
@@ -190,6 +194,8 @@ class GmailSource:
             yield Page(items=refs, cursor=cursor)
 
     def _history_pages(self, state: dict[str, Any]) -> Iterator[Page[ItemRef]]:
+        if state.get("done"):
+            return
         start = self._state["history_id"]
         token = state.get("page")
         while True:
@@ -207,7 +213,7 @@ class GmailSource:
                 for record in response.get("history", [])
                 for added in record.get("messagesAdded", [])
             ]
-            cursor = json.dumps({"mode": "history", "page": token})
+            cursor = json.dumps({"mode": "history", "page": token, "done": token is None})
             if token is None:
                 self._state["history_id"] = str(response.get("historyId", start))
             yield Page(items=[ItemRef(external_id=i) for i in dict.fromkeys(ids)], cursor=cursor)
@@ -266,14 +272,16 @@ class GmailSource:
         """One batch of ``messages.get(format=raw)``; each id maps to its message or error."""
         outcomes: dict[str, dict[str, Any] | BaseException] = {}
 
+        # Sub-requests are numbered rather than named by message id: a long id would make
+        # the Content-ID header fold, which the client cannot read back.
         def collect(request_id: str, response: Any, exception: BaseException | None) -> None:
-            outcomes[request_id] = exception if exception is not None else response
+            outcomes[ids[int(request_id)]] = exception if exception is not None else response
 
         batch = BatchHttpRequest(callback=collect, batch_uri=self.options.endpoint.batch_uri)
-        for message_id in ids:
+        for number, message_id in enumerate(ids):
             batch.add(
                 self._service.users().messages().get(userId="me", id=message_id, format="raw"),
-                request_id=message_id,
+                request_id=str(number),
             )
         try:
             batch.execute(http=self._http)

@@ -34,6 +34,10 @@ class _Entry:
     locator: str
 
 
+class MailboxChanged(Exception):
+    """The mbox was rewritten between listing and reading; reading again will work."""
+
+
 def _utc_from_timestamp(value: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(value, tz=dt.UTC)
 
@@ -47,6 +51,7 @@ class MailboxSource:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).expanduser()
         self._entries: dict[str, _Entry] | None = None
+        self._signature: tuple[int, int] | None = None
 
     @property
     def kind(self) -> str:
@@ -115,6 +120,9 @@ class MailboxSource:
                 continue
             try:
                 data = self._read(entry)
+            except MailboxChanged as exc:
+                yield FetchError(ref.external_id, str(exc), retryable=True)
+                continue
             except (OSError, KeyError) as exc:
                 reason = getattr(exc, "strerror", None) or str(exc)
                 yield FetchError(ref.external_id, f"cannot read message: {reason}")
@@ -126,11 +134,22 @@ class MailboxSource:
         return sorted({e.received_at.date() for e in self._index().values()})
 
     def _index(self) -> dict[str, _Entry]:
-        if self._entries is None:
+        """The mailbox's messages by id, read again when an mbox file changed size or time
+        (a mail client compacting it moves every message's byte offsets)."""
+        signature = self._mbox_signature()
+        if self._entries is None or signature != self._signature:
             self.check()
+            self._signature = signature
             scan = {"mbox": self._scan_mbox, "maildir": self._scan_maildir, "eml": self._scan_eml}
             self._entries = {e.external_id: e for e in scan[self.kind]()}
         return self._entries
+
+    def _mbox_signature(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return (stat.st_size, stat.st_mtime_ns) if self.path.is_file() else None
 
     def _scan_mbox(self) -> Iterator[_Entry]:
         mtime = _utc_from_timestamp(self.path.stat().st_mtime)
@@ -159,5 +178,12 @@ class MailboxSource:
     def _read(self, entry: _Entry) -> bytes:
         if self.kind == "mbox":
             start, end = (int(part) for part in entry.locator.split(":"))
-            return read_span(self.path, start, end)
+            data = read_span(self.path, start, end)
+            # An mbox message's id is its content hash: other bytes mean the file moved under
+            # us between the index and this read.
+            if sha256_hex(data) != entry.external_id:
+                raise MailboxChanged(
+                    "the mbox changed while it was read; it is read again next run"
+                )
+            return data
         return (self.path / entry.locator).read_bytes()

@@ -74,7 +74,10 @@ class ContactsKind:
         ).all()
         owners: dict[tuple[str, str], set[int]] = defaultdict(set)
         for contact_id, tenant_id, emails, phones in rows:
-            for value in [*(emails or []), *(phones or [])]:
+            # The identities matching uses: emails and E.164 phones. Numbers that could not
+            # be read as E.164 (a switchboard written without a country) prove nothing.
+            e164 = [phone for phone in phones or [] if phone.startswith("+")]
+            for value in [*(emails or []), *e164]:
                 owners[(tenant_id, value)].add(contact_id)
         shared = [
             f"{value} is on contacts {sorted(ids)}"

@@ -60,6 +60,7 @@ def persist_contacts(session: Session, batch: PersistBatch) -> PersistOutcome:
         cards=cards.values(),
     )
     before: dict[int, dict[str, Any]] = {}
+    created: set[int] = set()
     matched: list[tuple[IngestItem, int]] = []
     for item in batch.items:
         card = cards.get(item.id)
@@ -68,7 +69,8 @@ def persist_contacts(session: Session, batch: PersistBatch) -> PersistOutcome:
         contact_id = index.match(item.external_id, card)
         if contact_id is None:
             contact_id = _new_contact(session, batch, item, card)
-        elif contact_id not in before:
+            created.add(contact_id)
+        elif contact_id not in before and contact_id not in created:
             before[contact_id] = _fields(session.get_one(Contact, contact_id))
         new = index.unclaimed(card)
         session.add_all(

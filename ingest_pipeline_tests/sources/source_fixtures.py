@@ -1,0 +1,314 @@
+"""The sources the contract suite runs on: one `SourceCase` per source, in `CASES`.
+
+A new source gets the whole suite by adding one `SourceCase`: how to build it ready (through
+the provider registry, as the pipeline does), how to build it misconfigured, the windows
+that together cover its sample, how many items they hold, and the optional knobs for paging
+and for a failing item.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest_pipeline.domain import ItemRef, RawItem, Window
+from ingest_pipeline.sources.base import Source
+from ingest_pipeline.sources.ics import ics_source
+from ingest_pipeline.sources.mailbox import mailbox_source
+from ingest_pipeline.sources.registry import build_source
+from ingest_pipeline.sources.vcard import vcard_source
+from ingest_pipeline_tests.conftest import SAMPLE_MBOX
+from ingest_pipeline_tests.fakes.gmail_server import FakeGmail
+from ingest_pipeline_tests.gmail_fixtures import USER, credentials_info, gmail_source
+
+SAMPLE_DATA = SAMPLE_MBOX.parent
+SMALL_PAGE = 2
+
+
+@dataclass(frozen=True)
+class CaseEnv:
+    """What a case's factories may use: the test's pytest fixtures and its temp folder."""
+
+    request: pytest.FixtureRequest
+    tmp_path: Path
+
+    def fixture(self, name: str) -> Any:
+        """A pytest fixture's value (the same object every time within one test)."""
+        return self.request.getfixturevalue(name)
+
+    def account_copy(self, sample: Path) -> Path:
+        """A copy of a sample file that the test may change; made once per test."""
+        copy = self.tmp_path / "account" / sample.name
+        if not copy.exists():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(sample, copy)
+        return copy
+
+    def text_file(self, name: str, text: str) -> Path:
+        """A file holding ``text``, for configurations pointing at the wrong kind of file."""
+        path = self.tmp_path / "bad" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+
+@dataclass(frozen=True)
+class BadConfig:
+    """A configuration a person gets wrong; building or checking it must raise
+    `SourceError` whose message holds every fragment of ``says``."""
+
+    label: str
+    make: Callable[[CaseEnv], Source]
+    says: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ItemFailure:
+    """One listed item made to fail: ``target`` fetched with ``source`` must be a
+    `FetchError` whose ``retryable`` is as given. ``heal`` undoes a transient fault (a later
+    fetch must then succeed); ``others_unaffected`` says the other items still come back."""
+
+    target: ItemRef
+    source: Source
+    retryable: bool
+    heal: Callable[[], None] | None = None
+    others_unaffected: bool = True
+
+
+MakeSource = Callable[[CaseEnv, dict[str, Any] | None], Source]
+BreakItem = Callable[[CaseEnv, Source, Sequence[ItemRef]], ItemFailure]
+ArrangePaging = Callable[[CaseEnv, pytest.MonkeyPatch], Sequence[Window | None]]
+
+
+@dataclass(frozen=True)
+class SourceCase:
+    """One source under the contract suite.
+
+    ``make_source`` builds it ready (given a saved sync state); ``windows`` together cover its
+    sample and hold ``expected_total`` items; ``arrange_paging`` makes the listing span several
+    pages and returns the windows to page through; ``break_item`` makes one of the given
+    listed items fail (None: the source has no such failure, ``no_failure_reason`` says why).
+    """
+
+    name: str
+    provider: str
+    make_source: MakeSource
+    bad_configs: tuple[BadConfig, ...]
+    windows: tuple[Window | None, ...]
+    expected_total: int
+    arrange_paging: ArrangePaging | None = None
+    break_item: BreakItem | None = None
+    no_failure_reason: str = ""
+
+
+def days(first: dt.date, last: dt.date) -> tuple[Window, ...]:
+    """One window per UTC day from ``first`` to ``last``, both included."""
+    return tuple(
+        Window.for_day(first + dt.timedelta(days=n)) for n in range((last - first).days + 1)
+    )
+
+
+# The sample week, with an empty day on each side so an item on the wrong day shows.
+SAMPLE_WEEK = days(dt.date(2026, 11, 1), dt.date(2026, 11, 9))
+# The stand-up recurs Mon/Wed/Fri from 2026-10-05 to 2026-12-18.
+CALENDAR_QUARTER = days(dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+
+
+def _raw_bytes(source: Source, ref: ItemRef) -> bytes:
+    [item] = list(source.fetch([ref]))
+    assert isinstance(item, RawItem), item
+    return item.data
+
+
+def _path_source(provider: str, sample: str) -> MakeSource:
+    def make(env: CaseEnv, sync_state: dict[str, Any] | None) -> Source:
+        account = env.account_copy(SAMPLE_DATA / sample)
+        return build_source(provider=provider, account=str(account), sync_state=sync_state)
+
+    return make
+
+
+def _path_configs(provider: str, suffix: str, wrong_kind: str) -> tuple[BadConfig, ...]:
+    """A path that does not exist, and a file of the wrong kind."""
+
+    def missing(env: CaseEnv) -> Source:
+        return build_source(provider=provider, account=str(env.tmp_path / f"missing{suffix}"))
+
+    def not_it(env: CaseEnv) -> Source:
+        notes = env.text_file(f"notes{suffix}", "Call Neha on Monday about the Dallas role.\n")
+        return build_source(provider=provider, account=str(notes))
+
+    return (
+        BadConfig("missing-path", missing, (f"missing{suffix}", "does not exist")),
+        BadConfig("wrong-kind-of-file", not_it, (f"notes{suffix}", wrong_kind)),
+    )
+
+
+def _small_pages(module: Any, windows: Sequence[Window | None]) -> ArrangePaging:
+    """Lower a file source's page size (a module constant) so the sample spans pages."""
+
+    def arrange(env: CaseEnv, monkeypatch: pytest.MonkeyPatch) -> Sequence[Window | None]:
+        monkeypatch.setattr(module, "PAGE_SIZE", SMALL_PAGE)
+        return windows
+
+    return arrange
+
+
+def _vanish_mbox_message(env: CaseEnv, source: Source, refs: Sequence[ItemRef]) -> ItemFailure:
+    """Delete the first message (its ``From`` line, bytes and separator) from the mbox."""
+    target = refs[0]
+    data = _raw_bytes(source, target)
+    path = env.account_copy(SAMPLE_MBOX)
+    mbox = path.read_bytes()
+    at = mbox.index(data)
+    start = mbox.rfind(b"\nFrom ", 0, at) + 1
+    end = at + len(data)
+    end += mbox.startswith(b"\n", end)
+    path.write_bytes(mbox[:start] + mbox[end:])
+    return ItemFailure(target=target, source=source, retryable=False)
+
+
+def _vanish_card(env: CaseEnv, source: Source, refs: Sequence[ItemRef]) -> ItemFailure:
+    """Delete the first card's exact bytes from the address book."""
+    target = refs[0]
+    path = env.account_copy(SAMPLE_DATA / "sample_contacts.vcf")
+    path.write_bytes(path.read_bytes().replace(_raw_bytes(source, target), b"", 1))
+    return ItemFailure(target=target, source=source, retryable=False)
+
+
+def _vanish_event(env: CaseEnv, source: Source, refs: Sequence[ItemRef]) -> ItemFailure:
+    """Delete the VEVENT of the first one-off event (ids are ``<UID>|single``)."""
+    target = next(ref for ref in refs if ref.external_id.endswith("|single"))
+    uid = target.external_id.split("|", 1)[0]
+    path = env.account_copy(SAMPLE_DATA / "sample_calendar.ics")
+    text = path.read_text(encoding="utf-8")
+    at = text.index(f"UID:{uid}")
+    start = text.rindex("BEGIN:VEVENT", 0, at)
+    end = text.index("END:VEVENT", at) + len("END:VEVENT")
+    end += len(text[end:]) - len(text[end:].lstrip("\r\n"))
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    return ItemFailure(target=target, source=source, retryable=False)
+
+
+def _gmail(env: CaseEnv, sync_state: dict[str, Any] | None) -> Source:
+    server, info = env.fixture("gmail")
+    return build_source(
+        provider="gmail",
+        account=USER,
+        options={"api_endpoint": server.base_url},
+        credentials=info,
+        sync_state=sync_state,
+    )
+
+
+def _gmail_with(
+    change: Callable[[FakeGmail, dict[str, Any]], dict[str, Any] | None],
+) -> Callable[[CaseEnv], Source]:
+    """A Gmail source whose stored credentials are ``change``d from the good ones."""
+
+    def make(env: CaseEnv) -> Source:
+        server, info = env.fixture("gmail")
+        return build_source(
+            provider="gmail",
+            account=USER,
+            options={"api_endpoint": server.base_url},
+            credentials=change(server, info),
+        )
+
+    return make
+
+
+def _revoked_grant(server: FakeGmail, info: dict[str, Any]) -> dict[str, Any]:
+    token = server.add_user(USER)
+    server.revoke(token)
+    return credentials_info(server, token)
+
+
+GMAIL_CONFIGS = (
+    BadConfig("revoked-grant", _gmail_with(_revoked_grant), ("reconnect",)),
+    BadConfig(
+        "wrong-client-secret",
+        _gmail_with(lambda server, info: {**info, "client_secret": "not-the-secret"}),
+        ("reconnect",),
+    ),
+    BadConfig("no-credentials", _gmail_with(lambda server, info: None), ("no stored credentials",)),
+)
+
+
+def _gmail_busy_day(env: CaseEnv, monkeypatch: pytest.MonkeyPatch) -> Sequence[Window]:
+    """Gmail lists 500 ids a page: fill a day outside the sample with 1,001 messages."""
+    server, _ = env.fixture("gmail")
+    day = dt.datetime(2026, 11, 10, tzinfo=dt.UTC)
+    for n in range(1001):
+        raw = f"Subject: busy {n}\nMessage-ID: <busy{n}@example.com>\n\nbody {n}\n".encode()
+        server.add_message(USER, raw, internal_date=day + dt.timedelta(seconds=86 * n))
+    return (Window.for_day(day.date()),)
+
+
+def _gmail_keeps_failing(env: CaseEnv, source: Source, refs: Sequence[ItemRef]) -> ItemFailure:
+    """Every Gmail call answers 429 or 503 until healed. The fake cannot single out one
+    message, and the registry's source waits out backoff for real, so the failing fetch
+    goes through a source with shortened sleeps and three attempts."""
+    server, info = env.fixture("gmail")
+    server.faults.share = 1.0
+    server.faults.kinds = ("429", "503")
+
+    def heal() -> None:
+        server.faults.share = 0.0
+
+    impatient = gmail_source(server, info, max_attempts=3)
+    return ItemFailure(
+        target=refs[0], source=impatient, retryable=True, heal=heal, others_unaffected=False
+    )
+
+
+CASES: tuple[SourceCase, ...] = (
+    SourceCase(
+        name="mailbox",
+        provider="mailbox",
+        make_source=_path_source("mailbox", SAMPLE_MBOX.name),
+        bad_configs=_path_configs("mailbox", ".mbox", "not an mbox"),
+        windows=SAMPLE_WEEK,
+        expected_total=62,  # mbox entries; the two redelivered messages differ in headers
+        arrange_paging=_small_pages(mailbox_source, SAMPLE_WEEK),
+        break_item=_vanish_mbox_message,
+    ),
+    SourceCase(
+        name="gmail",
+        provider="gmail",
+        make_source=_gmail,
+        bad_configs=GMAIL_CONFIGS,
+        windows=SAMPLE_WEEK,
+        expected_total=62,  # the sample mbox's entries, each stored as its own message
+        arrange_paging=_gmail_busy_day,
+        break_item=_gmail_keeps_failing,
+    ),
+    SourceCase(
+        name="vcard",
+        provider="vcard",
+        make_source=_path_source("vcard", "sample_contacts.vcf"),
+        bad_configs=_path_configs("vcard", ".vcf", "holds no vCard"),
+        windows=(None,),
+        expected_total=13,
+        arrange_paging=_small_pages(vcard_source, (None,)),
+        break_item=_vanish_card,
+    ),
+    SourceCase(
+        name="ics",
+        provider="ics",
+        make_source=_path_source("ics", "sample_calendar.ics"),
+        bad_configs=_path_configs("ics", ".ics", "holds no VCALENDAR"),
+        windows=CALENDAR_QUARTER,
+        # 33 Mon/Wed/Fri stand-ups minus one EXDATE (one more moved, still listed once),
+        # plus 8 one-off events.
+        expected_total=40,
+        arrange_paging=_small_pages(ics_source, CALENDAR_QUARTER),
+        break_item=_vanish_event,
+    ),
+)
