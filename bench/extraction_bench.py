@@ -6,13 +6,15 @@ Run by hand from the project root (no timing assertions; see bench/README.md)::
     .venv/bin/python bench/extraction_bench.py [--messages 200] [--latency 0.2]
 
 Everything talks to `FakeOpenAI` (the tests' local OpenAI server) through the real
-``openai`` client, built by ``ExtractorResource(kind="openai")`` as the gpt op builds it. The
-mail is the sample mailbox's messages, each with a unique ``[tag #i]`` subject, all received
-on one day, in migrated SQLite app databases in a temp dir (the cache scenarios reuse the
-first run's database, the others start empty). A partition run is the five step functions
-(enumerate, fetch, parse untimed; ``extract_partition`` timed; persist untimed), except the
-batch scenario, which goes through the Dagster job, the ``llm_batches_sensor`` and the
-follow-up run as ingest_pipeline_tests/defs does.
+``openai`` client, built by ``ExtractorResource(kind="openai", openai_api_key=...,
+openai_base_url=...).build()`` as the gpt op builds it. The mail is the sample mailbox's
+messages, each with a unique ``[tag #i]`` subject, all received on one day, in migrated
+SQLite app databases in a temp dir (the cache scenarios reuse the first run's database, the
+others start empty). A partition run is the five step functions of the mail stream, each
+holding the partition lease as its op does (enumerate, fetch, parse untimed;
+``extract_partition`` timed; persist untimed), except the batch scenario, which goes through
+the Dagster job, the ``llm_batches_sensor`` and the follow-up run as ingest_pipeline_tests/defs
+does.
 """
 
 from __future__ import annotations
@@ -38,31 +40,41 @@ sys.path.insert(0, str(ROOT))  # ingest_pipeline_tests is not installed into the
 import dagster as dg  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+from ingest_pipeline.defs.ingest_assets import output_node, stream_defs  # noqa: E402
 from ingest_pipeline.defs.llm_batch_sensor import llm_batches_sensor  # noqa: E402
 from ingest_pipeline.defs.pools import LLM_POOL, POOL_LIMITS  # noqa: E402
-from ingest_pipeline.defs.resources import AppDatabaseResource, ExtractorResource  # noqa: E402
+from ingest_pipeline.defs.resources import (  # noqa: E402
+    AppDatabaseResource,
+    ExtractorResource,
+    limits_from,
+)
 from ingest_pipeline.domain import ExtractionInput  # noqa: E402
 from ingest_pipeline.extraction.offline_extractor import OfflineExtractor  # noqa: E402
 from ingest_pipeline.extraction.openai_batch import BATCH_PRICE_FACTOR  # noqa: E402
 from ingest_pipeline.extraction.openai_extractor import OpenAIConfig  # noqa: E402
 from ingest_pipeline.extraction.tasks import get_task  # noqa: E402
-from ingest_pipeline.settings import Settings  # noqa: E402
+from ingest_pipeline.settings import get_settings  # noqa: E402
 from ingest_pipeline.sources.mailbox.mbox_reader import read_span, scan_mbox  # noqa: E402
-from ingest_pipeline.sources.registry import build_source  # noqa: E402
 from ingest_pipeline.steps import enumerate_step, fetch_step, parse_step  # noqa: E402
 from ingest_pipeline.steps.extract_step import extract_partition  # noqa: E402
+from ingest_pipeline.steps.integration_source import open_source  # noqa: E402
+from ingest_pipeline.steps.partition_lease import hold_partition, release_partition  # noqa: E402
 from ingest_pipeline.steps.persist_step import persist_partition  # noqa: E402
 from ingest_pipeline.steps.step_context import IntegrationInfo, StepContext  # noqa: E402
 from ingest_pipeline.store.database import get_engine, session_scope  # noqa: E402
 from ingest_pipeline.store.integrations import add_integration, find_integration  # noqa: E402
 from ingest_pipeline.store.ledger import PartitionKey  # noqa: E402
 from ingest_pipeline.store.migrate import upgrade  # noqa: E402
+from ingest_pipeline.streams.registry import get_stream  # noqa: E402
 from ingest_pipeline_tests.fakes.openai_server import ChatRequest, FakeOpenAI  # noqa: E402
-from ingest_pipeline_tests.pipeline_runner import ingest_job, run_days  # noqa: E402
+from ingest_pipeline_tests.pipeline_runner import HISTORY_START, ingest_job, run_days  # noqa: E402
 
 SAMPLE = ROOT / "ingest_pipeline" / "sample_data" / "sample.mbox"
 DAY = dt.date(2026, 11, 2)
 TASK = get_task("job_posting")
+STREAM = "mail"
+KIND = get_stream(STREAM)
+API_KEY = "bench-key"
 PRICES = OpenAIConfig(api_key="-")  # the configured defaults: gpt-4o-mini, $0.15 / $0.60 per M
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -99,33 +111,55 @@ def new_db(folder: Path) -> str:
 
 def add_mailbox(url: str, mbox: Path) -> str:
     with session_scope(url) as session:
-        row = add_integration(session, provider="mailbox", account=str(mbox), task=TASK.name)
+        row = add_integration(
+            session, provider="mailbox", account=str(mbox), task=TASK.name, stream=STREAM
+        )
         return row.partition_key or ""
 
 
+def openai_resource(fake: FakeOpenAI) -> ExtractorResource:
+    """The gpt op's extractor resource, pointing at the fake (no batch threshold)."""
+    return ExtractorResource(kind="openai", openai_api_key=API_KEY, openai_base_url=fake.base_url)
+
+
 def prepare(url: str, key: str) -> StepContext:
-    """A new run's context for (key, DAY), with enumerate, fetch and parse done (untimed)."""
+    """A new run's context for (key, DAY), with enumerate, fetch and parse done (untimed),
+    each holding the partition lease as its op does."""
     with session_scope(url) as session:
         info = IntegrationInfo.of(find_integration(session, key))
-    settings = Settings()
-    ctx = StepContext(url, info, PartitionKey(info.id, DAY), uuid.uuid4().hex, settings.batch_size)
-    source = build_source(provider=info.provider, account=info.account)
-    enumerate_step.enumerate_partition(ctx, source)
-    fetch_step.fetch_partition(ctx, source)
-    parse_step.parse_partition(ctx, attachment_max_bytes=settings.attachment_max_bytes)
+    limits = limits_from(get_settings())
+    part = PartitionKey(info.id, DAY, STREAM)
+    ctx = StepContext(
+        url, info, part, uuid.uuid4().hex, limits.batch_size, lease=limits.lease_terms()
+    )
+    source = open_source(ctx, credentials_key=None)
+    with hold_partition(ctx):
+        enumerate_step.enumerate_partition(ctx, source)
+    with hold_partition(ctx):
+        fetch_step.fetch_partition(ctx, source)
+    with hold_partition(ctx):
+        parse_step.parse_partition(ctx, kind=KIND, options=limits.parse_options())
     return ctx
 
 
-def extract(ctx: StepContext) -> dict[str, Any]:
+def extract(ctx: StepContext, extractor: ExtractorResource) -> dict[str, Any]:
     """The gpt step as gpt_op calls it when no batch threshold is configured."""
-    return extract_partition(ctx, task=TASK, extractor=ExtractorResource(kind="openai").build())
+    with hold_partition(ctx):
+        return extract_partition(ctx, kind=KIND, task=TASK, extractor=extractor.build())
 
 
-def partition_run(url: str, key: str) -> dict[str, Any]:
+def persist(ctx: StepContext) -> None:
+    """The persist step as persist_op calls it; the run gives up the partition's lease."""
+    with hold_partition(ctx):
+        persist_partition(ctx, kind=KIND, task=TASK, min_confidence=0.6)
+    release_partition(ctx)
+
+
+def partition_run(url: str, key: str, extractor: ExtractorResource) -> dict[str, Any]:
     """One partition run of the five steps; returns the gpt step's metrics."""
     ctx = prepare(url, key)
-    metrics = extract(ctx)
-    persist_partition(ctx, task=TASK, min_confidence=0.6)
+    metrics = extract(ctx, extractor)
+    persist(ctx)
     return metrics
 
 
@@ -166,14 +200,17 @@ def at_once(url: str, keys: list[str], fake: FakeOpenAI) -> list[Row]:
     """One gpt step per partition, each in its own thread, all started together."""
     contexts = [prepare(url, key) for key in keys]
     runs: list[dict[str, Any]] = []
+    extractor = openai_resource(fake)
 
     def together() -> dict[str, Any]:
         with ThreadPoolExecutor(len(contexts)) as pool:
-            runs.extend(pool.map(extract, contexts))
+            runs.extend(pool.map(lambda ctx: extract(ctx, extractor), contexts))
         names = ("extracted", "extraction_calls", "cache_hits", "cost_usd")
         return {name: sum(m[name] for m in runs) for name in names}
 
     total = measured(f"  aggregate ({len(keys)} runs, wall clock)", fake, together)
+    for ctx in contexts:
+        release_partition(ctx)  # the runs end here: persist is not part of this scenario
     rows = [  # one shared server: HTTP requests and tokens are known for the aggregate only
         Row(f"  run {n} of {len(runs)}", m["extracted"], m["extraction_calls"],
             m["cache_hits"], -1, (-1, -1), m["cost_usd"], m["gpt_seconds"])
@@ -182,11 +219,14 @@ def at_once(url: str, keys: list[str], fake: FakeOpenAI) -> list[Row]:
     return [*rows, total]
 
 
-def sensor_requests(url: str, instance: dg.DagsterInstance) -> list[dg.RunRequest]:
+def sensor_requests(
+    url: str, instance: dg.DagsterInstance, fake: FakeOpenAI
+) -> list[dg.RunRequest]:
     """One evaluation of the llm_batches_sensor, as the tests drive it."""
-    db, extractor = AppDatabaseResource(url=url), ExtractorResource(kind="openai")
+    db, extractor = AppDatabaseResource(url=url), openai_resource(fake)
     resources = {"app_db": db, "extractor": extractor}
-    result = llm_batches_sensor()(dg.build_sensor_context(instance=instance, resources=resources))
+    sensor = llm_batches_sensor(stream_defs(STREAM, history_start=HISTORY_START).job)
+    result = sensor(dg.build_sensor_context(instance=instance, resources=resources))
     return [] if isinstance(result, dg.SkipReason) else list(result.run_requests or [])
 
 
@@ -194,20 +234,22 @@ def batch_flow(url: str, key: str, fake: FakeOpenAI, instance: dg.DagsterInstanc
     """The Dagster job with INGEST_OPENAI_BATCH_THRESHOLD=1 submits the partition as one batch;
     the fake finishes it; the sensor stores the results and requests the follow-up run, which
     takes them from the cache and persists. Returns the follow-up run's metrics, with the cost
-    of everything stored (the batch's outcomes, already at the batch price)."""
+    of everything stored (the batch's outcomes, already at the batch price). The job's
+    extractor resource comes from the settings, as the code location builds it: the
+    ``INGEST_OPENAI_*`` variables `main` sets point it at the fake."""
     os.environ["INGEST_OPENAI_BATCH_THRESHOLD"] = "1"
     try:
-        [submitted] = run_days(url, instance, key, [DAY], extractor="openai")
+        [submitted] = run_days(url, instance, key, [DAY], extractor="openai", stream=STREAM)
     finally:
         del os.environ["INGEST_OPENAI_BATCH_THRESHOLD"]
     assert submitted.success and "llm_batch_submitted" in submitted.metrics, submitted
-    assert sensor_requests(url, instance) == []  # still in progress
+    assert sensor_requests(url, instance, fake) == []  # still in progress
     fake.complete_batches()
-    [request] = sensor_requests(url, instance)
-    result = ingest_job(url, extractor="openai").execute_in_process(
+    [request] = sensor_requests(url, instance, fake)
+    result = ingest_job(url, extractor="openai", stream=STREAM).execute_in_process(
         instance=instance, partition_key=request.partition_key, tags=request.tags, run_config=QUIET
     )
-    follow = dict(result.output_for_node("ingest__mail"))
+    follow = dict(result.output_for_node(output_node(STREAM)))
     del follow["gpt_seconds"]  # the row shows the whole flow's wall clock
     with get_engine(url).connect() as c:
         paid = c.execute(sa.text("select sum(cost_usd) from llm_extractions")).scalar()
@@ -233,13 +275,14 @@ def print_table(rows: list[Row | str]) -> None:
 
 def scenarios(folder: Path, fake: FakeOpenAI, n: int, pool_limit: int) -> list[Row | str]:
     mbox = write_mailbox(folder / "a.mbox", n, "a")
+    extractor = openai_resource(fake)
     warm = new_db(folder)  # imports, client and first connections: not measured
-    partition_run(warm, add_mailbox(warm, write_mailbox(folder / "w.mbox", 3, "w")))
+    partition_run(warm, add_mailbox(warm, write_mailbox(folder / "w.mbox", 3, "w")), extractor)
 
     print(f"  1 run of {n} messages ...", file=sys.stderr)
     url = new_db(folder)
     key = add_mailbox(url, mbox)
-    first = measured("  1 run, sequential calls", fake, lambda: partition_run(url, key))
+    first = measured("  1 run, sequential calls", fake, lambda: partition_run(url, key, extractor))
 
     print(f"  {pool_limit} runs at once ...", file=sys.stderr)
     both = new_db(folder)
@@ -247,14 +290,15 @@ def scenarios(folder: Path, fake: FakeOpenAI, n: int, pool_limit: int) -> list[R
     concurrent = at_once(both, [add_mailbox(both, box) for box in boxes], fake)
 
     print("  cache ...", file=sys.stderr)
-    rerun = measured("  re-run of the same partition", fake, lambda: partition_run(url, key))
+    label = "  re-run of the same partition"
+    rerun = measured(label, fake, lambda: partition_run(url, key, extractor))
     again = add_mailbox(url, Path(shutil.copy(mbox, folder / "a-again.mbox")))
     label = "  same mail, new integration (re-import)"
-    reimport = measured(label, fake, lambda: partition_run(url, again))
+    reimport = measured(label, fake, lambda: partition_run(url, again, extractor))
     dup_url = new_db(folder)
     dup_key = add_mailbox(dup_url, write_mailbox(folder / "d.mbox", n // 2, "d", copies=2))
     label = f"  {n // 2} messages delivered twice each"
-    dup = measured(label, fake, lambda: partition_run(dup_url, dup_key))
+    dup = measured(label, fake, lambda: partition_run(dup_url, dup_key, extractor))
 
     print("  batch mode ...", file=sys.stderr)
     batch_url = new_db(folder)
@@ -287,7 +331,8 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="extraction-bench-"))
     try:
         with FakeOpenAI(responder=offline_model, latency=args.latency) as fake:
-            os.environ["INGEST_OPENAI_API_KEY"] = "bench-key"
+            # For the batch scenario's Dagster job, whose resources come from the settings.
+            os.environ["INGEST_OPENAI_API_KEY"] = API_KEY
             os.environ["INGEST_OPENAI_BASE_URL"] = fake.base_url
             table = scenarios(folder, fake, n, pool_limit)
             lines, errors = fake.stats.batch_lines, fake.server_errors

@@ -37,18 +37,16 @@ import dagster as dg
 import sqlalchemy as sa
 
 from ingest_pipeline.defs.code_location import build_definitions
+from ingest_pipeline.defs.ingest_assets import job_name, stream_defs
 from ingest_pipeline.defs.local_launch import register_partition_key
-from ingest_pipeline.defs.mail_assets import ingest_mail
-from ingest_pipeline.defs.partitions import IngestPartition, ingest_partitions
+from ingest_pipeline.defs.partitions import IngestPartition
 from ingest_pipeline.defs.pools import apply_pool_limits
 from ingest_pipeline.defs.resources import AppDatabaseResource as AppDb
-from ingest_pipeline.defs.resources import ExtractorResource, IngestLimitsResource
-from ingest_pipeline.extraction.tasks import get_task
-from ingest_pipeline.settings import Settings
+from ingest_pipeline.defs.resources import extractor_from, limits_from
+from ingest_pipeline.settings import get_settings
 from ingest_pipeline.sources.mailbox.mbox_reader import from_line_time, read_span, scan_mbox
-from ingest_pipeline.sources.registry import build_source
-from ingest_pipeline.steps import enumerate_step, extract_step, fetch_step, parse_step
-from ingest_pipeline.steps.persist_step import persist_partition
+from ingest_pipeline.steps.integration_source import open_source
+from ingest_pipeline.steps.partition_runner import run_partition
 from ingest_pipeline.steps.step_context import IntegrationInfo, StepContext
 from ingest_pipeline.store.database import dispose_engine, session_scope
 from ingest_pipeline.store.integrations import add_integration, find_integration
@@ -60,6 +58,12 @@ SAMPLE = ROOT / "ingest_pipeline" / "sample_data" / "sample.mbox"
 DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 DAYS = [dt.date(2026, 11, d) for d in range(2, 9)]  # the sample's 7 receipt days
 WARMUP_DAY, TIMED_DAYS = DAYS[-1], DAYS[:5]  # 11-08 warms up; 11-02..06 (9-10 msgs) are timed
+STREAM = "mail"
+JOB = job_name(STREAM)  # ingest_mail_job
+# The shipped first day of the date dimension (January 1st of last year), moved back if the
+# sample's days fall before it; `dagster job execute` gets it as INGEST_HISTORY_START.
+HISTORY_START = min(get_settings().history_start_day(), dt.date(DAYS[0].year, 1, 1))
+MAIL = stream_defs(STREAM, history_start=HISTORY_START)  # the asset's selection and partitions
 MODES = ("in-process executor (shipped)", "multiprocess executor", "direct steps, no Dagster")
 APP_DB_ENV = "ORCH_BENCH_APP_DB"  # the app database the reconstructed multiprocess job uses
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -156,18 +160,20 @@ def dagster_instance(stack: ExitStack, admin: str) -> Instance:
 
 def bound_job(db_url: str, executor: dg.ExecutorDefinition | None = None) -> dg.JobDefinition:
     """``ingest_mail_job`` bound to ``db_url`` as the tests bind it, or a copy on ``executor``."""
-    extractor = ExtractorResource(kind="offline", min_confidence=0.6)
-    limits = IngestLimitsResource()
-    defs = build_definitions(
-        {"app_db": AppDb(url=db_url), "extractor": extractor, "limits": limits}
-    )
+    settings = get_settings()
+    resources = {
+        "app_db": AppDb(url=db_url),
+        "extractor": extractor_from(settings, kind="offline", min_confidence=0.6),
+        "limits": limits_from(settings),
+    }
+    defs = build_definitions(resources, history_start=HISTORY_START)
     if executor is None:
-        return defs.resolve_job_def("ingest_mail_job")
+        return defs.resolve_job_def(JOB)
     copy = dg.define_asset_job(
-        name="ingest_mail_job_multiprocess",
-        selection=dg.AssetSelection.assets(ingest_mail).without_checks()
-        | dg.AssetSelection.checks_for_assets(ingest_mail),
-        partitions_def=ingest_partitions,
+        name=f"{JOB}_multiprocess",
+        selection=dg.AssetSelection.assets(MAIL.asset).without_checks()
+        | dg.AssetSelection.checks_for_assets(MAIL.asset),
+        partitions_def=MAIL.partitions,
         executor_def=executor,
     )
     return dg.Definitions.merge(defs, dg.Definitions(jobs=[copy])).resolve_job_def(copy.name)
@@ -181,9 +187,11 @@ def multiprocess_job() -> dg.JobDefinition:
 def register(db_url: str, instance: Instance, mbox: Path) -> str:
     """Add a ``job_posting`` mailbox integration and its dynamic partition; returns the key."""
     with session_scope(db_url) as session:
-        row = add_integration(session, provider="mailbox", account=str(mbox), task="job_posting")
+        row = add_integration(
+            session, provider="mailbox", account=str(mbox), task="job_posting", stream=STREAM
+        )
         key = row.partition_key or ""
-    register_partition_key(instance, key)
+    register_partition_key(instance, key, stream=STREAM)
     return key
 
 
@@ -194,27 +202,34 @@ def run_in_process(job: dg.JobDefinition, instance: Instance, key: str, day: dt.
 
 def run_multiprocess(db_url: str, instance: Instance, key: str, day: dt.date) -> bool:
     os.environ[APP_DB_ENV] = db_url  # the step processes inherit it
-    tags = ingest_partitions.get_tags_for_partition_key(IngestPartition(key, day).key)
+    tags = MAIL.partitions.get_tags_for_partition_key(IngestPartition(key, day).key)
     recon = dg.reconstructable(multiprocess_job)
     with dg.execute_job(recon, instance=instance, run_config=QUIET, tags=tags) as result:
         return result.success
 
 
 def run_direct(db_url: str, key: str, day: dt.date) -> None:
-    """The five step functions in order, with the StepContext and objects the ops build."""
+    """The five step functions in order (`run_partition`, holding the partition lease), with
+    the StepContext, source and extractor the ops build from the same resources."""
+    settings = get_settings()
+    limits = limits_from(settings)
+    extractor = extractor_from(settings, kind="offline", min_confidence=0.6)
     with session_scope(db_url) as session:
         info = IntegrationInfo.of(find_integration(session, key))
-    settings, task = Settings(), get_task(info.task)
-    part = PartitionKey(info.id, day)
-    ctx = StepContext(db_url, info, part, uuid.uuid4().hex, settings.batch_size)
-    source = build_source(provider=info.provider, account=info.account)
+    part = PartitionKey(info.id, day, STREAM)
+    run_id = uuid.uuid4().hex
+    ctx = StepContext(db_url, info, part, run_id, limits.batch_size, lease=limits.lease_terms())
+    source = open_source(ctx, credentials_key=None)
     source.check()
-    enumerate_step.enumerate_partition(ctx, source)
-    fetch_step.fetch_partition(ctx, source)
-    parse_step.parse_partition(ctx, attachment_max_bytes=settings.attachment_max_bytes)
-    extractor = ExtractorResource(kind="offline").build()
-    extract_step.extract_partition(ctx, task=task, extractor=extractor)
-    persist_partition(ctx, task=task, min_confidence=0.6)
+    run_partition(
+        ctx,
+        source,
+        extractor=extractor.build(),
+        parse_options=limits.parse_options(),
+        min_confidence=extractor.min_confidence,
+        max_items=limits.max_items_per_run,
+        max_seconds=limits.max_run_seconds,
+    )
 
 
 def partition_runner(mode: str, db_url: str, instance: Instance) -> Callable:
@@ -263,9 +278,9 @@ def mbox_copy(path: Path, day: dt.date, tag: int, held_back: int) -> None:
 
 def run_worker(key: str, day: dt.date, env: dict[str, str]) -> bool:
     """One run as its own process: ``dagster job execute`` of the code location's job."""
-    tags = ingest_partitions.get_tags_for_partition_key(IngestPartition(key, day).key)
+    tags = MAIL.partitions.get_tags_for_partition_key(IngestPartition(key, day).key)
     dagster = [str(Path(sys.executable).with_name("dagster")), "job", "execute"]
-    target = ["-m", "ingest_pipeline.definitions", "-j", "ingest_mail_job"]
+    target = ["-m", "ingest_pipeline.definitions", "-j", JOB]
     done = subprocess.run(
         [*dagster, *target, "--tags", json.dumps(tags)], env=env, capture_output=True
     )
@@ -289,7 +304,12 @@ def capacity(admin: str, instance: Instance, integrations: int, starts: int) -> 
             key = register(url, instance, mbox)
             run_in_process(job, instance, key, day)  # the import before the ticks, not timed
             plan.append((mbox, day, i, new, key))
-        env = {**os.environ, "INGEST_DATABASE_URL": url, "INGEST_EXTRACTOR": "offline"}
+        env = {
+            **os.environ,
+            "INGEST_DATABASE_URL": url,
+            "INGEST_EXTRACTOR": "offline",
+            "INGEST_HISTORY_START": HISTORY_START.isoformat(),
+        }
         for tick, where in ((1, "this process"), (2, "own process")):
             for mbox, day, i, new, key in plan:
                 mbox_copy(mbox, day, i, (2 - tick) * new)  # ``new`` messages arrived

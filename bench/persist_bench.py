@@ -13,7 +13,8 @@ process and on the same deterministic synthetic messages:
 
 (a) pipeline: ``mail_records.upsert_messages(session, rows)`` over batches of the size persist
     claims (``Settings.batch_size`` = 500; 100 and 1000 are reported too), each batch in its own
-    ``session_scope`` transaction, as ``persist_step`` does;
+    ``session_scope`` transaction, as ``persist_step`` does for the mail stream (its
+    ``MailKind.persist``, ``streams/mail/mail_persist.py``);
 (b) baseline: a row-at-a-time loop on one connection: ``SELECT id FROM messages WHERE
     integration_id = :i AND message_key = :k``, then ``INSERT`` (absent) or ``UPDATE``
     (present), committing after every message;
@@ -64,6 +65,7 @@ from ingest_pipeline.store.models import Integration
 from ingest_pipeline.store.upsert import CHUNK as UPSERT_CHUNK
 
 DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+STREAM = "mail"  # the integration's stream and its ledger rows' ``stream``
 DEFAULT_MESSAGES = 50_000
 PIPELINE_BATCH = int(Settings.model_fields["batch_size"].default)  # 500
 EXTRA_BATCHES = (100, 1000)
@@ -199,7 +201,7 @@ def synthetic_message(i: int) -> ParsedMessage:
 
 def message_rows(integration_id: int, start: int, stop: int) -> list[dict[str, Any]]:
     """The ``messages`` rows for synthetic messages ``start`` .. ``stop - 1``, built the way
-    persist builds them; ledger item ``i + 1`` is message ``i``'s source item."""
+    the mail stream's persist builds them; ledger item ``i + 1`` is message ``i``'s source item."""
     rows = []
     for i in range(start, stop):
         message = synthetic_message(i)
@@ -234,7 +236,7 @@ SEED_LEDGER = sa.text(
     INSERT INTO ingest_items (id, integration_id, stream, external_id, partition_day,
                               received_at, status, step, attempts, content_hash, run_id,
                               updated_at)
-    SELECT g, :integration_id, 'messages', 'bench-' || lpad((g - 1)::text, 8, '0'),
+    SELECT g, :integration_id, :stream, 'bench-' || lpad((g - 1)::text, 8, '0'),
            ((:base + (g - 1) * make_interval(secs => :step)) AT TIME ZONE 'UTC')::date,
            :base + (g - 1) * make_interval(secs => :step),
            'processing', 'extracted', 1,
@@ -268,6 +270,7 @@ def seed(url: str, n: int) -> int:
     with session_scope(url) as session:
         integration = Integration(
             provider="mailbox",
+            stream=STREAM,
             name="persist-bench",
             partition_key="mailbox-persist-bench",
             account="/var/mail/persist-bench.mbox",
@@ -281,6 +284,7 @@ def seed(url: str, n: int) -> int:
             SEED_LEDGER,
             {
                 "integration_id": integration_id,
+                "stream": STREAM,
                 "base": BASE_TIME,
                 "step": RECEIVED_STEP_SECONDS,
                 "seed": str(SEED),

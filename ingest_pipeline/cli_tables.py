@@ -59,7 +59,9 @@ def print_summary(reports: list[DayReport], totals: dict[str, float]) -> None:
     inserted, updated = int(totals.get("inserted", 0)), int(totals.get("updated", 0))
     calls, hits = int(totals.get("extraction_calls", 0)), int(totals.get("cache_hits", 0))
     print()
-    if inserted == 0 and updated == 0 and calls == 0:
+    if totals.get("failed_runs"):
+        print(f"This run: {inserted} rows inserted, {updated} updated, {calls} extraction calls.")
+    elif inserted == 0 and updated == 0 and calls == 0:
         print(
             "Nothing changed: every item was already imported; no row was written and no "
             "extraction call was made."

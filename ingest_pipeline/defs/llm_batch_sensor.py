@@ -6,8 +6,6 @@ from ingest_pipeline.defs.ingest_assets import AssetJob
 from ingest_pipeline.defs.ingest_ops import LLM_BATCH_TAG
 from ingest_pipeline.defs.partitions import IngestPartition
 from ingest_pipeline.defs.resources import AppDatabaseResource, ExtractorResource
-from ingest_pipeline.extraction.openai_batch import collect_batch
-from ingest_pipeline.extraction.openai_extractor import OpenAIExtractor
 from ingest_pipeline.extraction.tasks import get_task
 from ingest_pipeline.store import extraction_cache, llm_batches
 from ingest_pipeline.store.database import session_scope
@@ -40,6 +38,11 @@ def collect_finished_batches(
         ]
     if not waiting:
         return dg.SkipReason("no OpenAI batch is waiting")
+    # Imported here: the openai client is needed only when batches are waiting, not each
+    # time the code location loads.
+    from ingest_pipeline.extraction.openai_batch import collect_batch
+    from ingest_pipeline.extraction.openai_extractor import OpenAIExtractor
+
     client = extractor.build()
     if not isinstance(client, OpenAIExtractor):
         return dg.SkipReason("batches are waiting but the extractor is not OpenAI")

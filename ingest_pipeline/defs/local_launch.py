@@ -40,6 +40,7 @@ run_monitoring:
 run_retries:
   enabled: true
   max_retries: 2
+  retry_on_asset_or_op_failure: false
 telemetry:
   enabled: false
 """
@@ -99,7 +100,10 @@ def materialize_days(
     if job is None:
         from ingest_pipeline.defs.code_location import build_definitions
 
-        job = build_definitions().resolve_job_def(job_name(stream))
+        # Days asked for before INGEST_HISTORY_START are still run (the UI shows them once
+        # the setting reaches back that far).
+        history_start = min([get_settings().history_start_day(), *(days or [])])
+        job = build_definitions(history_start=history_start).resolve_job_def(job_name(stream))
     register_partition_key(instance, integration_key, stream=stream)
     run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}} if quiet else {}
     outcomes = []

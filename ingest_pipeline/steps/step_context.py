@@ -52,7 +52,7 @@ class LeaseTerms:
     partition another live run holds before it gives up saying who holds it."""
 
     ttl_seconds: float = 60.0
-    wait_seconds: float = 30.0
+    wait_seconds: float = 90.0
 
 
 @dataclass(frozen=True)

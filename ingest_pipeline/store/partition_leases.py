@@ -20,6 +20,10 @@ from ingest_pipeline.store.ledger import PartitionKey
 from ingest_pipeline.store.models import PartitionLease
 
 
+# Rounds of UPDATE-then-INSERT before giving up on a lease that keeps changing hands.
+ACQUIRE_ATTEMPTS = 5
+
+
 @dataclass(frozen=True)
 class LeaseHolder:
     """The run that holds a partition, and until when its lease runs."""
@@ -44,32 +48,43 @@ def _key(part: PartitionKey) -> sa.ColumnElement[bool]:
 def try_acquire(
     session: Session, part: PartitionKey, *, run_id: str, now: dt.datetime, ttl_seconds: float
 ) -> LeaseHolder | None:
-    """Take or renew the lease for ``run_id``; None on success, else who holds it."""
+    """Take or renew the lease for ``run_id``; None on success, else who holds it.
+
+    When the holder releases between our UPDATE and our INSERT (Postgres' INSERT ... ON
+    CONFLICT DO NOTHING does not wait for it), nobody holds the partition: try again.
+    """
     expires = now + dt.timedelta(seconds=ttl_seconds)
-    taken = session.execute(
-        sa.update(PartitionLease)
-        .where(_key(part), sa.or_(PartitionLease.run_id == run_id, PartitionLease.expires_at < now))
-        .values(run_id=run_id, acquired_at=now, expires_at=expires)
-        .execution_options(synchronize_session=False)
-    )
-    if _rowcount(taken):
-        return None
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    inserted = session.execute(
-        insert(PartitionLease)
-        .values(
-            integration_id=part.integration_id,
-            stream=part.stream,
-            partition_day=part.stored_day,
-            run_id=run_id,
-            acquired_at=now,
-            expires_at=expires,
+    for _ in range(ACQUIRE_ATTEMPTS):
+        taken = session.execute(
+            sa.update(PartitionLease)
+            .where(
+                _key(part),
+                sa.or_(PartitionLease.run_id == run_id, PartitionLease.expires_at < now),
+            )
+            .values(run_id=run_id, acquired_at=now, expires_at=expires)
+            .execution_options(synchronize_session=False)
         )
-        .on_conflict_do_nothing()
-    )
-    if _rowcount(inserted):
-        return None
-    return holder(session, part)
+        if _rowcount(taken):
+            return None
+        inserted = session.execute(
+            insert(PartitionLease)
+            .values(
+                integration_id=part.integration_id,
+                stream=part.stream,
+                partition_day=part.stored_day,
+                run_id=run_id,
+                acquired_at=now,
+                expires_at=expires,
+            )
+            .on_conflict_do_nothing()
+        )
+        if _rowcount(inserted):
+            return None
+        current = holder(session, part)
+        if current is not None:
+            return current
+    raise RuntimeError(f"the lease on {part} kept changing hands; try again")
 
 
 def holder(session: Session, part: PartitionKey) -> LeaseHolder | None:

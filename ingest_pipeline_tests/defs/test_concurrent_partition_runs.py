@@ -173,6 +173,17 @@ def running_or_done(instance: dg.DagsterInstance, key: str, count: int) -> bool:
     return sum(r.status == dg.DagsterRunStatus.STARTED or r.is_finished for r in runs) >= count
 
 
+def ended_runs(instance: dg.DagsterInstance, key: str, count: int) -> list[dg.DagsterRun] | None:
+    """The partition's runs once ``count`` of them exist and all have ended."""
+    runs = partition_runs(instance, key)
+    return runs if len(runs) >= count and all(r.is_finished for r in runs) else None
+
+
+def one_gave_up(instance: dg.DagsterInstance, key: str) -> bool:
+    """Whether a run of the partition has failed (gave up waiting for the lease)."""
+    return any(r.status == dg.DagsterRunStatus.FAILURE for r in partition_runs(instance, key))
+
+
 def finish(processes: list[subprocess.Popen[bytes]], logs: list[Path]) -> list[str]:
     """Wait for the CLI processes; their outputs."""
     for process in processes:
@@ -231,15 +242,22 @@ def test_two_cli_runs_of_one_partition_import_it_once(
     logs = [tmp_path / "cli-1.log", tmp_path / "cli-2.log"]
     processes = [cli_run(env, key, log) for log in logs]
     try:
+        # The holder stays in gpt until the other run has started (or, when it may not
+        # wait, has given up).
         if lease_wait == "waits":
-            opened_when = "both runs to start"
-            ready = lambda: running_or_done(instance, key, 2)  # noqa: E731
-        else:
-            opened_when = "the second run to give up"
-            ready = lambda: any(  # noqa: E731
-                r.status == dg.DagsterRunStatus.FAILURE for r in partition_runs(instance, key)
+            wait_for(
+                "both runs to start",
+                lambda: running_or_done(instance, key, 2) or _exited(processes),
+                timeout=90,
+                every=0.2,
             )
-        wait_for(opened_when, lambda: ready() or _exited(processes), timeout=90, every=0.2)
+        else:
+            wait_for(
+                "the second run to give up",
+                lambda: one_gave_up(instance, key) or _exited(processes),
+                timeout=90,
+                every=0.2,
+            )
         gate.opened.set()
         outputs = finish(processes, logs)
     finally:
@@ -323,7 +341,7 @@ def test_a_cli_run_beside_a_daemon_launched_run_imports_the_partition_once(
 ) -> None:
     """The daemon's run goes through the queue; the CLI's does not (it executes in
     process), so only the lease keeps the two apart. The CLI starts once the daemon's run
-    has started: launched the other way round, the queue's one-run-per-integration limit
+    holds the partition: launched the other way round, the queue's one-run-per-integration limit
     would hold the daemon's run back and the lease would not be what is tested."""
     server, gate = slow_openai
     key = register_mailbox(postgres_url, SAMPLE_MBOX)
@@ -368,12 +386,7 @@ def test_a_cli_run_beside_a_daemon_launched_run_imports_the_partition_once(
             gate.opened.set()
             [output] = finish([process], [log])
             runs = wait_for(
-                "both runs to end",
-                lambda: (
-                    (r := partition_runs(instance, key)) and all(x.is_finished for x in r) and r
-                ),
-                timeout=120,
-                every=0.5,
+                "both runs to end", lambda: ended_runs(instance, key, 2), timeout=120, every=0.5
             )
         finally:
             if process.poll() is None:

@@ -13,7 +13,12 @@ import pytest
 
 from ingest_pipeline.sources.mailbox.mailbox_source import MailboxSource
 from ingest_pipeline_tests.corpus_files import mbox_files, single_message_files
-from ingest_pipeline_tests.pipeline_runner import ledger_rows, register_mailbox, run_days
+from ingest_pipeline_tests.pipeline_runner import (
+    check_results,
+    ledger_rows,
+    register_mailbox,
+    run_days,
+)
 
 DAY = dt.date(2026, 11, 3)
 
@@ -26,15 +31,6 @@ def as_eml_folder(paths: list[Path], folder: Path, day: dt.date) -> None:
         target = folder / f"{n:04d}-{path.stem[:40]}.eml"
         shutil.copyfile(path, target)
         os.utime(target, (stamp, stamp))
-
-
-def check_results(instance: dg.DagsterInstance, run_id: str) -> dict[str, bool]:
-    results = {}
-    for record in instance.all_logs(run_id):
-        event = record.dagster_event
-        if event and event.event_type_value == "ASSET_CHECK_EVALUATION":
-            results[event.event_specific_data.check_name] = event.event_specific_data.passed
-    return results
 
 
 def assert_accounted(db_url: str, expected: int) -> None:

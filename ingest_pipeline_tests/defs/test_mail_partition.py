@@ -11,19 +11,15 @@ from ingest_pipeline.defs.partitions import IngestPartition
 from ingest_pipeline.sources.mailbox.mailbox_source import MailboxSource
 from ingest_pipeline.store.database import get_engine
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
-from ingest_pipeline_tests.pipeline_runner import ledger_rows, register_mailbox, run_days, snapshot
+from ingest_pipeline_tests.pipeline_runner import (
+    check_results,
+    ledger_rows,
+    register_mailbox,
+    run_days,
+    snapshot,
+)
 
 DAYS = MailboxSource(SAMPLE_MBOX).receipt_days()
-
-
-def _check_results(instance: dg.DagsterInstance, run_id: str) -> dict[str, bool]:
-    results = {}
-    for record in instance.all_logs(run_id):
-        event = record.dagster_event
-        if event and event.event_type_value == "ASSET_CHECK_EVALUATION":
-            data = event.event_specific_data
-            results[data.check_name] = data.passed
-    return results
 
 
 def _count(db_url: str, table: str) -> int:
@@ -41,7 +37,7 @@ def test_sample_mailbox_imports_every_day_and_passes_checks(
 
     assert all(o.success for o in outcomes), [o.error for o in outcomes]
     for outcome in outcomes:
-        assert _check_results(dagster_instance, outcome.run_id) == {
+        assert check_results(dagster_instance, outcome.run_id) == {
             "mail_counts_reconcile": True,
             "mail_no_hidden_duplicates": True,
             "mail_items_accounted": True,

@@ -27,13 +27,18 @@ def at(seconds: float) -> dt.datetime:
     return T0 + dt.timedelta(seconds=seconds)
 
 
-@pytest.fixture
-def part(db_url: str) -> PartitionKey:
-    with session_scope(db_url) as session:
+def new_partition(url: str) -> PartitionKey:
+    """A mail partition of a newly registered integration."""
+    with session_scope(url) as session:
         integration = add_integration(
             session, provider="mailbox", account="/mail/in.mbox", task="job_posting"
         )
         return PartitionKey(integration_id=integration.id, day=dt.date(2026, 11, 2), stream="mail")
+
+
+@pytest.fixture
+def part(db_url: str) -> PartitionKey:
+    return new_partition(db_url)
 
 
 def acquire(url: str, part: PartitionKey, run_id: str, now: dt.datetime) -> LeaseHolder | None:
@@ -211,3 +216,29 @@ def test_two_runs_racing_for_a_partition_never_both_win(
 
         exactly_one_winner(db_url, day, answers)
     assert lease_rows(db_url) == RACE_ROUNDS
+
+
+@pytest.mark.postgres
+def test_a_release_during_a_refused_acquire_is_not_taken_for_a_win(postgres_url: str) -> None:
+    """Postgres, READ COMMITTED: run B's UPDATE finds run A's live lease, B's INSERT ... ON
+    CONFLICT DO NOTHING skips (it does not lock A's row), A releases and commits, and B's
+    lookup of the holder finds no row. B then tries again and holds a real lease, or is told
+    who holds it: it never believes it holds the partition without a row saying so."""
+    part = new_partition(postgres_url)
+    assert acquire(postgres_url, part, "run-a", T0) is None
+    engine = get_engine(postgres_url)
+    released: list[bool] = []
+
+    def release_after_insert(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("INSERT INTO partition_leases") and not released:
+            released.append(True)
+            release_as(postgres_url, part, "run-a")  # another connection, committed
+
+    sa.event.listen(engine, "after_cursor_execute", release_after_insert)
+    try:
+        answer = acquire(postgres_url, part, "run-b", at(1))
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", release_after_insert)
+
+    assert released == [True]
+    assert answer is not None or current(postgres_url, part) == LeaseHolder("run-b", at(1 + TTL))
