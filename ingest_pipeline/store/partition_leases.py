@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from ingest_pipeline.store.ledger import PartitionKey
 from ingest_pipeline.store.models import PartitionLease
 
-
 # Rounds of UPDATE-then-INSERT before giving up on a lease that keeps changing hands.
 ACQUIRE_ATTEMPTS = 5
 
