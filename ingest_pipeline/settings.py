@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     openai_input_price_per_million: float = 0.15
     openai_output_price_per_million: float = 0.60
     openai_batch_threshold: int | None = None
+    llm_concurrency: int = 8
+    llm_daily_budget_usd: float | None = None
     llm_batch_sensor_interval_seconds: int = 60
     history_start: dt.date | None = None
     lease_ttl_seconds: float = 60.0

@@ -229,6 +229,8 @@ def ingest_ops_for(stream: str) -> tuple[dg.OpDefinition, ...]:
                         if context.run.tags.get(LLM_BATCH_TAG) == "off"
                         else extractor.batch_threshold
                     ),
+                    concurrency=extractor.concurrency,
+                    daily_budget_usd=extractor.daily_budget_usd,
                 )
         return _merged(context, "gpt", upstream, summary)
 

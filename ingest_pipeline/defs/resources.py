@@ -43,6 +43,8 @@ class ExtractorResource(dg.ConfigurableResource):
     kind: str = _default("extractor")
     min_confidence: float = _default("min_confidence")
     batch_threshold: int | None = None
+    concurrency: int = _default("llm_concurrency")
+    daily_budget_usd: float | None = None
     openai_api_key: str | None = None
     openai_model: str = _default("openai_model")
     openai_base_url: str | None = None
@@ -119,6 +121,8 @@ def extractor_from(settings: Settings, **overrides: Any) -> ExtractorResource:
         "kind": settings.extractor,
         "min_confidence": settings.min_confidence,
         "batch_threshold": settings.openai_batch_threshold,
+        "concurrency": settings.llm_concurrency,
+        "daily_budget_usd": settings.llm_daily_budget_usd,
         "openai_api_key": _secret(settings.openai_api_key_variable(), settings.openai_api_key),
         "openai_model": settings.openai_model,
         "openai_base_url": settings.openai_base_url,

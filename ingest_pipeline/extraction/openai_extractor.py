@@ -20,9 +20,12 @@ from pydantic import ValidationError
 
 from ingest_pipeline.domain import ExtractionInput, ExtractionOutcome
 from ingest_pipeline.extraction.extractor import ExtractionFailed
-from ingest_pipeline.extraction.llm_input import delimited_email, prepare_text
+from ingest_pipeline.extraction.llm_input import CHARS_PER_TOKEN, delimited_email, prepare_text
 from ingest_pipeline.extraction.strict_schema import strict_json_schema
 from ingest_pipeline.extraction.tasks import TaskSpec
+
+# A job posting or application answer as JSON is a few hundred tokens.
+EXPECTED_OUTPUT_TOKENS = 300
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,18 @@ class OpenAIExtractor:
             },
         }
         return body, truncated
+
+    def estimated_tokens(self, task: TaskSpec, item: ExtractionInput) -> tuple[int, int]:
+        """Input and output tokens one call should take, before it is made: the prompt and
+        the (truncated) email at `CHARS_PER_TOKEN`, and a typical answer's length. No
+        tokenizer is downloaded; the answer's ``usage`` gives the real counts."""
+        text, _ = prepare_text(item.text, max_tokens=self.config.max_input_tokens)
+        prompt_chars = len(task.prompt()) + len(delimited_email(text))
+        return prompt_chars // CHARS_PER_TOKEN + 1, EXPECTED_OUTPUT_TOKENS
+
+    def estimated_cost(self, task: TaskSpec, item: ExtractionInput) -> float:
+        """USD one call should cost, reserved against the day's budget while it runs."""
+        return self.config.cost(*self.estimated_tokens(task, item))
 
     def extract(self, task: TaskSpec, item: ExtractionInput) -> ExtractionOutcome:
         body, truncated = self.request_body(task, item)

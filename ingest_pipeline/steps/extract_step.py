@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from ingest_pipeline.domain import ExtractionInput
-from ingest_pipeline.extraction.extractor import ExtractionFailed, Extractor
+from ingest_pipeline.extraction.extractor import Extractor
 from ingest_pipeline.extraction.tasks import TaskSpec
+from ingest_pipeline.steps.concurrent_extraction import SpendGate, extract_concurrently, spent_on
 from ingest_pipeline.steps.partition_lease import ensure_still_held
 from ingest_pipeline.steps.step_context import StepContext, Stopwatch, claimed_batches
 from ingest_pipeline.store import extraction_cache, ledger
@@ -43,6 +45,9 @@ def extract_partition(
     task: TaskSpec,
     extractor: Extractor,
     batch_threshold: int | None = None,
+    concurrency: int = 1,
+    daily_budget_usd: float | None = None,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
     """Extract every parsed item; returns calls made, cache hits, tokens, cost and failures.
 
@@ -52,10 +57,15 @@ def extract_partition(
     collected the results and launched the partition again.
 
     Inputs are keyed by the hash of the text the task reads, so two deliveries of one
-    message, or a re-run, reuse the stored result instead of calling the extractor. No
-    database transaction stays open while the extractor works: each batch is claimed in
-    one, every paid result is stored in its own the moment it arrives (a crash never pays
-    twice), and the items are marked in a third.
+    message, or a re-run, reuse the stored result instead of calling the extractor. Up to
+    ``concurrency`` calls are in flight at once (`concurrent_extraction`). No database
+    transaction stays open while the extractor works: each batch is claimed in one, every
+    paid result is stored in its own the moment it arrives (a crash never pays twice), and
+    the items are marked in a third.
+
+    With ``daily_budget_usd``, no call starts once the deployment's spend for ``today``
+    (UTC) would pass it: the remaining items wait at ``parsed`` with the reason, and a
+    later run (the nightly one, after midnight UTC) extracts them.
     """
     watch = Stopwatch()
     if batch_threshold is not None and _batch_capable(extractor):
@@ -75,6 +85,13 @@ def extract_partition(
     totals: Counter[str] = Counter()
     cost = 0.0
     last_id = 0
+    day = today or dt.datetime.now(dt.UTC).date()
+    gate = SpendGate(
+        day=day,
+        budget_usd=daily_budget_usd,
+        spent_usd=spent_on(ctx.database_url, day) if daily_budget_usd is not None else 0.0,
+    )
+    estimate = getattr(extractor, "estimated_cost", None)
     while True:
         ensure_still_held(ctx)
         with session_scope(ctx.database_url) as session:
@@ -93,24 +110,18 @@ def extract_partition(
             inputs, unique, known = prepare_inputs(
                 session, items, kind=kind, task=task, model=extractor.model
             )
-        errors: dict[str, str] = {}
-        for digest, item_input in unique.items():
-            if digest in known:
-                continue
-            try:
-                outcome = extractor.extract(task, item_input)
-            except ExtractionFailed as exc:
-                errors[digest] = str(exc)
-                continue
-            with session_scope(ctx.database_url) as session:
-                known[digest] = extraction_cache.save(
-                    session, content_hash=digest, task=task.name, outcome=outcome
-                )
-            totals["extraction_calls"] += 1
-            totals["input_tokens"] += outcome.input_tokens
-            totals["output_tokens"] += outcome.output_tokens
-            totals["inputs_truncated"] += bool(outcome.extra.get("truncated"))
-            cost += outcome.cost_usd
+        calls = extract_concurrently(
+            ctx.database_url,
+            task=task,
+            extractor=extractor,
+            inputs={d: i for d, i in unique.items() if d not in known},
+            concurrency=concurrency,
+            gate=gate,
+            estimate=(lambda item: float(estimate(task, item))) if estimate else lambda _: 0.0,
+        )
+        known.update(calls.extraction_ids)
+        totals.update(calls.totals)
+        cost += calls.cost_usd
         updates = []
         for item_id in item_ids:
             prepared = inputs.get(item_id)
@@ -121,12 +132,22 @@ def extract_partition(
                 totals["extracted"] += 1
                 extraction_id = known[prepared.content_hash]
                 updates.append({"id": item_id, "step": "extracted", "extraction_id": extraction_id})
+            elif prepared.content_hash in calls.over_budget:
+                totals["waiting_for_llm_budget"] += 1
+                updates.append({"id": item_id, "status": "pending", "last_error": gate.reason()})
             else:
                 totals["extraction_failed"] += 1
-                reason = f"gpt: {task.name} extraction failed: {errors[prepared.content_hash]}"
+                reason = (
+                    f"gpt: {task.name} extraction failed: {calls.errors[prepared.content_hash]}"
+                )
                 updates.append(ledger.finish(item_id, "failed", reason=reason))
         with session_scope(ctx.database_url) as session:
             ledger.mark(session, updates)
+    budget = (
+        {"llm_daily_budget_usd": daily_budget_usd, "llm_spent_today_usd": round(gate.spent_usd, 6)}
+        if daily_budget_usd is not None
+        else {}
+    )
     return {
         "extracted": totals["extracted"],
         "extraction_calls": totals["extraction_calls"],
@@ -136,6 +157,8 @@ def extract_partition(
         "output_tokens": totals["output_tokens"],
         "inputs_truncated": totals["inputs_truncated"],
         "cost_usd": round(cost, 6),
+        "waiting_for_llm_budget": totals["waiting_for_llm_budget"],
+        **budget,
         "extractor_model": extractor.model,
         "gpt_seconds": watch.seconds(),
     }

@@ -250,7 +250,8 @@ def unaccounted_items(session: Session, part: PartitionKey, *, limit: int = 20) 
     """Items of the partition that are not terminal, or terminal-but-not-done without a reason.
 
     Items never tried (pending at step ``none`` with no attempt) are not counted: a run that
-    hit its item or time cap leaves exactly those for the next run.
+    hit its item or time cap leaves exactly those for the next run. Nor are pending items
+    that say why they wait (a fetch to retry, the day's LLM budget spent).
     """
     return list(
         session.scalars(
@@ -262,6 +263,12 @@ def unaccounted_items(session: Session, part: PartitionKey, *, limit: int = 20) 
                         IngestItem.status == "pending",
                         IngestItem.step == "none",
                         IngestItem.attempts == 0,
+                    )
+                ),
+                sa.not_(
+                    sa.and_(
+                        IngestItem.status == "pending",
+                        sa.func.coalesce(IngestItem.last_error, "") != "",
                     )
                 ),
                 sa.or_(

@@ -59,6 +59,14 @@ class OpenAIStats:
     ``chat_calls`` counts ``POST /v1/chat/completions`` requests (any outcome),
     ``batch_lines`` the batch lines run by `complete_batches`; ``status_counts`` has one entry
     per HTTP response on any endpoint; tokens add up HTTP completions and batch lines.
+
+    Chat completions over HTTP only: ``chat_ok`` counts those answered 200; ``rate_limited``
+    those answered 429, by error type (``"requests"``/``"tokens"`` from the rate limits,
+    ``"rate_limit_error"`` from an injected fault). A request is *accepted* when its body is
+    valid and the rate limits let it through (always, without limits): ``accepted_at`` holds
+    the clock reading of each (see `accepted_per_second`), ``accepted_by_key`` counts them per
+    API key, ``tokens_charged`` adds up what the limits charged for them (prompt tokens plus
+    the requested max output) and ``max_in_flight`` is the most being answered at once.
     """
 
     chat_calls: int = 0
@@ -68,11 +76,33 @@ class OpenAIStats:
     files_uploaded: int = 0
     batches_created: int = 0
     batch_lines: int = 0
+    chat_ok: int = 0
+    rate_limited: Counter[str] = field(default_factory=Counter)
+    accepted_at: list[float] = field(default_factory=list)
+    accepted_by_key: Counter[str] = field(default_factory=Counter)
+    tokens_charged: int = 0
+    max_in_flight: int = 0
+
+    def accepted_per_second(self) -> list[int]:
+        """Accepted chat requests per second, from the first one's second to the last one's
+        (seconds without any are 0): the sustained rate a client reached, second by second."""
+        if not self.accepted_at:
+            return []
+        start = min(self.accepted_at)
+        counts = [0] * (int(max(self.accepted_at) - start) + 1)
+        for at in self.accepted_at:
+            counts[int(at - start)] += 1
+        return counts
 
 
 def approx_tokens(text: str) -> int:
     """About one token per four characters, as OpenAI's rule of thumb."""
     return (len(text) + 3) // 4
+
+
+def prompt_tokens(messages: list[dict]) -> int:
+    """The prompt tokens of a chat completion's messages (`approx_tokens` of their text)."""
+    return sum(approx_tokens(_message_text(m)) for m in messages)
 
 
 def _message_text(message: dict) -> str:
@@ -218,7 +248,7 @@ def completion_body(
         finish_reason = "length"
         limit = request.body.get("max_completion_tokens") or request.body.get("max_tokens")
         completion_tokens = int(limit) if isinstance(limit, int) else approx_tokens(content)
-    prompt_tokens = sum(approx_tokens(_message_text(m)) for m in request.messages)
+    prompt = prompt_tokens(request.messages)
     return {
         "id": completion_id,
         "object": "chat.completion",
@@ -238,9 +268,9 @@ def completion_body(
             }
         ],
         "usage": {
-            "prompt_tokens": prompt_tokens,
+            "prompt_tokens": prompt,
             "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
+            "total_tokens": prompt + completion_tokens,
             "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
             "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
         },

@@ -2,7 +2,7 @@
 
 It reads each request, hands ``(method, target, lower-case headers, body)`` to a handler and
 writes the `Reply`. It also parses ``multipart/form-data`` bodies (what ``files.create``
-sends) and builds OpenAI's JSON error envelope.
+sends), reads the ``Authorization: Bearer`` key and builds OpenAI's JSON error envelope.
 """
 
 from __future__ import annotations
@@ -76,3 +76,25 @@ def parse_multipart(content_type: str, body: bytes) -> dict[str, tuple[str | Non
         if name is not None:
             fields[name] = (filename, data)
     return fields
+
+
+def bearer_key(headers: dict[str, str]) -> str | None:
+    """The API key of ``Authorization: Bearer <key>`` (None: missing or another scheme)."""
+    scheme, _, key = headers.get("authorization", "").partition(" ")
+    return key.strip() if scheme.lower() == "bearer" and key.strip() else None
+
+
+def unauthorized_reply(key: str | None) -> Reply:
+    """OpenAI's 401 for a missing API key, or for one it does not know."""
+    if key is None:
+        message = (
+            "You didn't provide an API key. You need to provide your API key in an "
+            "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+        )
+    else:
+        shown = f"{key[:3]}***{key[-4:]}" if len(key) > 8 else "***"
+        message = (
+            f"Incorrect API key provided: {shown}. You can find your API key at "
+            "https://platform.openai.com/account/api-keys."
+        )
+    return error_reply(401, message, code="invalid_api_key")

@@ -7,15 +7,20 @@
         fake.faults.next.append("429")          # the next completion is rate limited
         fake.complete_batches()                  # run every open batch through the responder
 
+    # OpenAI's per-key limits on chat completions (429 "requests"/"tokens", x-ratelimit-*):
+    FakeOpenAI(limits={"*": RateLimit(rpm=500, tpm=200_000)}, latency_seconds=0.3)
+
 Paths (under ``base_url`` = ``http://127.0.0.1:<port>/v1``), as the client sends them:
 
 - ``POST chat/completions`` - Chat Completions (non-streaming, one choice);
 - ``POST files``, ``GET files/{id}``, ``GET files/{id}/content``, ``DELETE files/{id}`` - Files;
 - ``POST batches``, ``GET batches``, ``GET batches/{id}``, ``POST batches/{id}/cancel`` - Batch.
 
-Every request needs ``Authorization: Bearer <non-empty>``; every answer carries an
-``x-request-id``. Batches do not progress by themselves: the test calls `complete_batches`,
-`expire_batches` or `fail_batches`.
+Every request needs ``Authorization: Bearer <non-empty>`` (one of ``api_keys`` when given);
+every answer carries an ``x-request-id``. Instances share nothing: two of them (say one for
+OpenAI, one for OpenRouter with another key) keep separate limits, stats and ports. Batches
+do not progress by themselves: the test calls `complete_batches`, `expire_batches` or
+`fail_batches`.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import re
 import threading
 import time
 import traceback
+from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -56,11 +62,29 @@ from ingest_pipeline_tests.fakes.openai_chat import (
 )
 from ingest_pipeline_tests.fakes.openai_http import (
     Reply,
+    bearer_key,
     error_reply,
     json_reply,
+    unauthorized_reply,
 )
+from ingest_pipeline_tests.fakes.openai_limits import (
+    Clock,
+    ManualClock,
+    RateLimit,
+    RateLimiter,
+    charged_tokens,
+)
+from ingest_pipeline_tests.fakes.openai_limits_wire import refusal_reply
 
-__all__ = ["ChatRequest", "FakeOpenAI", "OpenAIFaults", "OpenAIStats", "Responder"]
+__all__ = [
+    "ChatRequest",
+    "FakeOpenAI",
+    "ManualClock",
+    "OpenAIFaults",
+    "OpenAIStats",
+    "RateLimit",
+    "Responder",
+]
 
 _FILE = re.compile(r"/v1/files/([^/]+)")
 _FILE_CONTENT = re.compile(r"/v1/files/([^/]+)/content")
@@ -77,18 +101,36 @@ class FakeOpenAI(ServedFake):
     """The OpenAI API on ``127.0.0.1:<random port>``, with faults, batches and counters.
 
     Mutable while running: ``responder`` (request -> the assistant's JSON result),
-    ``faults`` (an `OpenAIFaults`), ``latency`` (seconds added to every HTTP request).
+    ``faults`` (an `OpenAIFaults`), ``latency`` (seconds added to every HTTP request, before
+    anything is checked), ``latency_seconds`` (seconds added to each chat completion the rate
+    limits accept: the model's time; 429s stay fast), ``api_keys`` (None: any non-empty key),
+    the rate limits through `set_limit`.
+
+    ``limits`` maps an API key, or ``"*"`` for every other key, to a `RateLimit`; each key has
+    its own RPM and TPM buckets on ``clock`` (``time.monotonic`` unless a test injects one).
     ``requests`` lists the chat completion HTTP requests with a valid body (also those
-    answered with a fault), ``batch_requests`` the batch lines run; ``files``/``batches`` hold
-    what was uploaded/created; ``server_errors`` lists tracebacks of bugs in the fake or in a
-    responder (answered as a 500 with ``x-should-retry: false``).
+    answered with a fault or refused by the limits), ``batch_requests`` the batch lines run;
+    ``files``/``batches`` hold what was uploaded/created; ``server_errors`` lists tracebacks
+    of bugs in the fake or in a responder (answered as a 500 with ``x-should-retry: false``).
     """
 
     def __init__(
-        self, *, responder: Responder | None = None, latency: float = 0.0, seed: int = 0
+        self,
+        *,
+        responder: Responder | None = None,
+        latency: float = 0.0,
+        seed: int = 0,
+        limits: Mapping[str, RateLimit] | None = None,
+        latency_seconds: float = 0.0,
+        clock: Clock = time.monotonic,
+        api_keys: Collection[str] | None = None,
     ) -> None:
         self.responder: Responder = responder or _empty_result
         self.latency = latency
+        self.latency_seconds = latency_seconds
+        self.api_keys = api_keys
+        self.limiter = RateLimiter(limits, clock=clock)
+        self._in_flight = 0
         self.faults = OpenAIFaults()
         self.stats = OpenAIStats()
         self.requests: list[ChatRequest] = []
@@ -118,6 +160,12 @@ class FakeOpenAI(ServedFake):
         """Wake sleeping "slow" answers, stop serving and close every connection."""
         self._stopping.set()
         super().stop()
+
+    def set_limit(self, key: str, *, rpm: int | None = None, tpm: int | None = None) -> None:
+        """Limit chat completions of API key ``key`` (``"*"``: every key without its own
+        limit) to ``rpm`` requests and ``tpm`` tokens per minute; None leaves that axis open.
+        The key's buckets start full."""
+        self.limiter.set_limit(key, rpm=rpm, tpm=tpm)
 
     # -- batch progress (the test plays OpenAI's batch workers) ------------------------------
 
@@ -179,17 +227,12 @@ class FakeOpenAI(ServedFake):
         started = time.monotonic()
         if self.latency > 0:
             self._stopping.wait(self.latency)
-        scheme, _, key = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
-            reply = error_reply(
-                401,
-                "You didn't provide an API key. You need to provide your API key in an "
-                "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-                code="invalid_api_key",
-            )
+        key = bearer_key(headers)
+        if key is None or (self.api_keys is not None and key not in self.api_keys):
+            reply = unauthorized_reply(key)
         else:
             try:
-                reply = self._route(method, urlsplit(target).path.rstrip("/"), headers, body)
+                reply = self._route(method, urlsplit(target).path.rstrip("/"), key, headers, body)
             except Exception:
                 self._record_error(traceback.format_exc())
                 message = "fake OpenAI: a bug or a responder error, see FakeOpenAI.server_errors"
@@ -205,9 +248,11 @@ class FakeOpenAI(ServedFake):
             self.stats.status_counts[reply.status] += 1
         return reply
 
-    def _route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
+    def _route(
+        self, method: str, path: str, key: str, headers: dict[str, str], body: bytes
+    ) -> Reply:
         if method == "POST" and path == "/v1/chat/completions":
-            return self._chat(body)
+            return self._chat(body, key)
         if method == "POST" and path == "/v1/files":
             return self._upload(headers.get("content-type", ""), body)
         if method == "POST" and path == "/v1/batches":
@@ -238,20 +283,49 @@ class FakeOpenAI(ServedFake):
                     return cancel_batch(batch, int(time.time()))
         return error_reply(404, f"Invalid URL ({method} {path})")
 
-    def _chat(self, raw: bytes) -> Reply:
-        """``POST /v1/chat/completions``: validate, record, apply a fault or ask the responder."""
+    def _chat(self, raw: bytes, key: str) -> Reply:
+        """``POST /v1/chat/completions``: validate, record, check the key's rate limits, then
+        wait ``latency_seconds`` and apply a fault or ask the responder."""
         with self._lock:
             self.stats.chat_calls += 1
         request, problem = chat_request(_json_or_none(raw))
         if request is None:
-            return json_reply(400, problem)
+            return json_reply(400, problem, list(self.limiter.headers(key)))
         with self._lock:
             self.requests.append(request)
+        tokens = charged_tokens(request)
+        admission = self.limiter.admit(key, tokens)
+        if (refusal := admission.refusal) is not None:
+            with self._lock:
+                self.stats.rate_limited[refusal.kind] += 1
+            return refusal_reply(refusal, request.model, admission.headers)
+        with self._lock:
             fault = self._take_fault()
-        if fault == "slow":
-            self._stopping.wait(self.faults.slow_seconds)
-        status, body = self._answer(request, fault)
-        return json_reply(status, body, _RETRY_AFTER if status == 429 else [])
+            self._accepted(key, tokens)
+        try:
+            if self.latency_seconds > 0:
+                self._stopping.wait(self.latency_seconds)
+            if fault == "slow":
+                self._stopping.wait(self.faults.slow_seconds)
+            status, body = self._answer(request, fault)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+        with self._lock:
+            if status == 200:
+                self.stats.chat_ok += 1
+            elif status == 429:
+                self.stats.rate_limited[body["error"]["type"]] += 1
+        extra = _RETRY_AFTER if status == 429 else []
+        return json_reply(status, body, [*extra, *admission.headers])
+
+    def _accepted(self, key: str, tokens: int) -> None:
+        """Count a chat request the limits let through (caller holds the lock)."""
+        self.stats.accepted_at.append(self.limiter.clock())
+        self.stats.accepted_by_key[key] += 1
+        self.stats.tokens_charged += tokens
+        self._in_flight += 1
+        self.stats.max_in_flight = max(self.stats.max_in_flight, self._in_flight)
 
     def _answer(self, request: ChatRequest, fault: str | None) -> tuple[int, dict]:
         """(status, body) of one completion: an error fault, or a ``chat.completion``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -12,11 +13,16 @@ import openai
 import pydantic
 import pytest
 
+from ingest_pipeline_tests.fakes.openai_chat import prompt_tokens
+from ingest_pipeline_tests.fakes.openai_limits import RateLimiter, TokenBucket
+from ingest_pipeline_tests.fakes.openai_limits_wire import openai_duration
 from ingest_pipeline_tests.fakes.openai_server import (
     ChatRequest,
     FakeOpenAI,
+    ManualClock,
     OpenAIFaults,
     OpenAIStats,
+    RateLimit,
 )
 
 pytestmark = pytest.mark.timeout(20)
@@ -437,3 +443,217 @@ def test_cancel_a_batch(fake: FakeOpenAI) -> None:
     assert client.batches.retrieve(batch.id).output_file_id is None
     with pytest.raises(openai.NotFoundError):
         client.batches.retrieve("batch_missing")
+
+
+# -- rate limits -----------------------------------------------------------------------------
+
+
+def raw_create(client: openai.OpenAI, **extra: Any) -> Any:
+    """A completion through ``with_raw_response``, to read the answer's headers."""
+    return client.chat.completions.with_raw_response.create(
+        model=MODEL, messages=extra.pop("messages", MESSAGES), **extra
+    )
+
+
+def rate_limited(client: openai.OpenAI, **extra: Any) -> openai.RateLimitError:
+    with pytest.raises(openai.RateLimitError) as caught:
+        raw_create(client, **extra)
+    return caught.value
+
+
+def keyed_client(fake: FakeOpenAI, key: str, *, max_retries: int = 0) -> openai.OpenAI:
+    return openai.OpenAI(api_key=key, base_url=fake.base_url, max_retries=max_retries, timeout=5)
+
+
+PROMPT = prompt_tokens(MESSAGES)
+
+
+def test_under_the_limits_every_answer_is_200_with_rate_limit_headers() -> None:
+    limits = {"*": RateLimit(rpm=5, tpm=10_000)}
+    with FakeOpenAI(limits=limits, clock=ManualClock()) as fake:
+        client = client_for(fake)
+        answers = [raw_create(client) for _ in range(5)]
+
+    assert [a.status_code for a in answers] == [200] * 5
+    for used, answer in enumerate(answers, start=1):
+        headers = answer.headers
+        assert headers["x-ratelimit-limit-requests"] == "5"
+        assert headers["x-ratelimit-limit-tokens"] == "10000"
+        assert headers["x-ratelimit-remaining-requests"] == str(5 - used)
+        assert headers["x-ratelimit-remaining-tokens"] == str(10_000 - used * PROMPT)
+        assert headers["x-ratelimit-reset-requests"] == openai_duration(used * 12.0)
+        assert headers["x-ratelimit-reset-tokens"] == openai_duration(used * PROMPT * 0.006)
+    assert answers[0].headers["x-ratelimit-reset-requests"] == "12s"
+    assert answers[-1].headers["x-ratelimit-reset-requests"] == "1m0s"
+    assert fake.stats.chat_ok == 5
+    assert fake.stats.rate_limited == {}
+    assert fake.stats.tokens_charged == 5 * PROMPT
+    assert fake.stats.accepted_by_key == {"test": 5}
+
+
+def test_without_limits_answers_carry_no_rate_limit_headers(fake: FakeOpenAI) -> None:
+    headers = raw_create(client_for(fake)).headers
+    assert not [name for name in headers if name.startswith("x-ratelimit-")]
+    assert fake.stats.accepted_by_key == {"test": 1}
+
+
+def test_the_request_over_the_rpm_is_a_429_of_type_requests() -> None:
+    with FakeOpenAI(limits={"*": RateLimit(rpm=3)}, clock=ManualClock()) as fake:
+        client = client_for(fake)
+        for _ in range(3):
+            raw_create(client)
+        error = rate_limited(client)
+
+    assert error.type == "requests"
+    assert error.code == "rate_limit_exceeded"
+    assert error.param is None
+    assert error.body["message"].startswith(  # type: ignore[index]
+        f"Rate limit reached for {MODEL} in organization org-fake on requests per min (RPM): "
+        "Limit 3, Used 3, Requested 1. Please try again in 20s."
+    )
+    headers = error.response.headers
+    assert (headers["retry-after"], headers["retry-after-ms"]) == ("20", "20000")
+    assert headers["x-ratelimit-remaining-requests"] == "0"
+    assert headers["x-ratelimit-reset-requests"] == "1m0s"
+    assert "x-ratelimit-limit-tokens" not in headers  # no TPM limit set
+    assert fake.stats.rate_limited == {"requests": 1}
+    assert fake.stats.chat_ok == 3
+    assert fake.stats.status_counts == {200: 3, 429: 1}
+    assert len(fake.requests) == 4 and len(fake.stats.accepted_at) == 3
+
+
+def test_a_big_prompt_hits_the_token_limit() -> None:
+    big: Any = [{"role": "user", "content": "x" * 3200}]  # 800 tokens
+    with FakeOpenAI(limits={"*": RateLimit(rpm=100, tpm=1000)}, clock=ManualClock()) as fake:
+        client = client_for(fake)
+        assert raw_create(client, messages=big).headers["x-ratelimit-remaining-tokens"] == "200"
+        error = rate_limited(client, messages=big)
+        too_large = rate_limited(client, max_completion_tokens=1000)
+
+    assert error.type == "tokens"
+    assert "on tokens per min (TPM): Limit 1000, Used 800, Requested 800." in error.message
+    assert "Please try again in 36s." in error.message  # 600 tokens short at 1000/60 per second
+    assert error.response.headers["retry-after-ms"] == "36000"
+    assert error.response.headers["x-ratelimit-remaining-requests"] == "99"
+    assert too_large.type == "tokens"
+    assert f"Request too large for {MODEL}" in too_large.message
+    assert f"Requested {PROMPT + 1000}." in too_large.message
+    assert "retry-after" not in too_large.response.headers  # waiting never helps
+    assert fake.stats.rate_limited == {"tokens": 2}
+    assert fake.stats.tokens_charged == 800
+
+
+def test_the_buckets_refill_continuously_over_injected_time() -> None:
+    clock = ManualClock()
+    with FakeOpenAI(limits={"*": RateLimit(rpm=2, tpm=100 * PROMPT)}, clock=clock) as fake:
+        client = client_for(fake)
+        raw_create(client)
+        raw_create(client)
+        assert rate_limited(client).response.headers["retry-after"] == "30"
+        clock.advance(29.9)
+        assert rate_limited(client).response.headers["retry-after-ms"] == "100"
+        clock.advance(0.1)
+        assert raw_create(client).headers["x-ratelimit-remaining-requests"] == "0"
+        clock.advance(600)
+        refilled = raw_create(client).headers
+
+    assert refilled["x-ratelimit-remaining-requests"] == "1"
+    assert refilled["x-ratelimit-reset-requests"] == "30s"
+    assert refilled["x-ratelimit-remaining-tokens"] == str(99 * PROMPT)
+    assert fake.stats.chat_ok == 4
+    assert fake.stats.accepted_at == [0.0, 0.0, 30.0, 630.0]
+    assert fake.stats.accepted_per_second()[0] == 2
+
+
+def test_the_client_waits_out_retry_after_in_real_time() -> None:
+    """The server's own clock: a full TPM bucket refills while ``openai`` waits and retries."""
+    with FakeOpenAI(limits={"*": RateLimit(tpm=600)}) as fake:
+        client = client_for(fake, max_retries=1)
+        create(client, max_completion_tokens=600 - PROMPT)  # 10 tokens/s back: 1.6 s for PROMPT
+        started = time.monotonic()
+        create(client)
+        elapsed = time.monotonic() - started
+
+    assert 1.4 <= elapsed < 3.0
+    assert fake.stats.rate_limited == {"tokens": 1}
+    assert fake.stats.chat_ok == 2
+
+
+def test_keys_and_instances_keep_separate_limits_and_stats() -> None:
+    openai_fake = FakeOpenAI(limits={"*": RateLimit(rpm=1)}, api_keys={"sk-openai"})
+    router_fake = FakeOpenAI(limits={"*": RateLimit(rpm=1)}, api_keys={"sk-or-1", "sk-or-2"})
+    with openai_fake, router_fake:
+        assert openai_fake.base_url != router_fake.base_url
+        raw_create(keyed_client(openai_fake, "sk-openai"))
+        assert rate_limited(keyed_client(openai_fake, "sk-openai")).type == "requests"
+        raw_create(keyed_client(router_fake, "sk-or-1"))
+        raw_create(keyed_client(router_fake, "sk-or-2"))  # a key of its own: a bucket of its own
+        router_fake.set_limit("sk-or-1", rpm=5)
+        raw_create(keyed_client(router_fake, "sk-or-1"))
+        with pytest.raises(openai.AuthenticationError) as caught:
+            raw_create(keyed_client(router_fake, "sk-openai"))
+
+    assert "Incorrect API key provided" in caught.value.message
+    assert openai_fake.stats.accepted_by_key == {"sk-openai": 1}
+    assert openai_fake.stats.rate_limited == {"requests": 1}
+    assert router_fake.stats.accepted_by_key == {"sk-or-1": 2, "sk-or-2": 1}
+    assert router_fake.stats.rate_limited == {}
+
+
+def test_32_concurrent_requests_overlap_their_latency() -> None:
+    with FakeOpenAI(responder=posting, latency_seconds=0.3) as fake:
+        client = client_for(fake)
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            answers = list(pool.map(lambda _: create(client), range(32)))
+        elapsed = time.monotonic() - started
+
+    assert len(answers) == 32
+    assert elapsed < 32 * 0.3 / 4
+    assert fake.stats.max_in_flight == 32
+    assert sum(fake.stats.accepted_per_second()) == fake.stats.chat_ok == 32
+    assert fake.server_errors == []
+
+
+def test_token_bucket_refills_at_capacity_per_minute() -> None:
+    bucket = TokenBucket(600, now=0.0)
+    bucket.take(600, now=0.0)
+    assert bucket.wait(1, now=0.0) == pytest.approx(0.1)
+    assert bucket.level(now=1.5) == pytest.approx(15)
+    assert bucket.used(now=1.5) == 585
+    assert bucket.until_full(now=1.5) == pytest.approx(58.5)
+    assert bucket.level(now=1000.0) == 600
+    assert bucket.wait(601, now=1000.0) == float("inf")
+
+
+def test_limiter_set_limit_gives_a_key_fresh_buckets() -> None:
+    clock = ManualClock(100.0)
+    limiter = RateLimiter({"*": RateLimit(rpm=1)}, clock=clock)
+    assert limiter.admit("a", 10).refusal is None
+    assert limiter.admit("a", 10).refusal is not None
+    assert limiter.admit("b", 10).refusal is None
+    limiter.set_limit("a", rpm=2)
+    assert limiter.admit("a", 10).refusal is None
+    assert limiter.admit("b", 10).refusal is not None
+    limiter.set_limit("*")  # lifts the default limit
+    assert limiter.admit("b", 10) == limiter.admit("c", 10)
+    assert limiter.headers("c") == ()
+    with pytest.raises(ValueError):
+        RateLimit(rpm=0)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "written"),
+    [
+        (0, "0s"),
+        (0.0001, "1ms"),
+        (0.12, "120ms"),
+        (1, "1s"),
+        (7.2, "7.2s"),
+        (86.4, "1m26.4s"),
+        (360, "6m0s"),
+        (3600, "1h0m0s"),
+    ],
+)
+def test_durations_are_written_as_openai_writes_them(seconds: float, written: str) -> None:
+    assert openai_duration(seconds) == written

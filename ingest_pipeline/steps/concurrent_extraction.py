@@ -1,0 +1,158 @@
+"""Many extraction calls in flight at once, each paid result stored the moment it arrives,
+under a daily spend limit.
+
+The calls run on a thread pool (the openai client is thread-safe and releases the GIL while
+it waits). A worker stores its own result in its own short transaction as soon as the
+answer arrives, so a run interrupted while calls are in flight still keeps every result it
+paid for: on the way out the pool lets running calls finish (and store) and starts no new
+ones. No transaction is open while a call is in flight.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from ingest_pipeline.domain import ExtractionInput, ExtractionOutcome
+from ingest_pipeline.extraction.extractor import ExtractionFailed, Extractor
+from ingest_pipeline.extraction.tasks import TaskSpec
+from ingest_pipeline.store import extraction_cache
+from ingest_pipeline.store.database import session_scope
+from ingest_pipeline.store.models import LlmExtraction
+
+
+def spent_on(database_url: str, day: dt.date) -> float:
+    """USD paid for extractions stored on ``day`` (UTC), by every run of the deployment."""
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+    with session_scope(database_url) as session:
+        total = session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(LlmExtraction.cost_usd), 0.0)).where(
+                LlmExtraction.created_at >= start,
+                LlmExtraction.created_at < start + dt.timedelta(days=1),
+            )
+        )
+    return float(total or 0.0)
+
+
+@dataclass
+class SpendGate:
+    """The day's LLM budget as this run sees it: what the deployment had spent when the run
+    looked, what this run paid since, and what its calls in flight may still cost.
+
+    ``budget_usd`` None means no limit. A call is started only while spent + in flight +
+    its own estimate stays within the budget; past it the step stops paying.
+    """
+
+    day: dt.date
+    budget_usd: float | None
+    spent_usd: float = 0.0
+    in_flight_usd: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def reserve(self, estimate_usd: float) -> bool:
+        with self.lock:
+            if self.budget_usd is not None and (
+                self.spent_usd + self.in_flight_usd + estimate_usd > self.budget_usd
+            ):
+                return False
+            self.in_flight_usd += estimate_usd
+            return True
+
+    def settle(self, estimate_usd: float, cost_usd: float) -> None:
+        with self.lock:
+            self.in_flight_usd -= estimate_usd
+            self.spent_usd += cost_usd
+
+    def reason(self) -> str:
+        return (
+            f"LLM budget for {self.day.isoformat()} reached: ${self.spent_usd:.4f} of "
+            f"${self.budget_usd or 0:.2f} spent; the next day's runs continue"
+        )
+
+
+@dataclass
+class CallResults:
+    """What one round of calls produced: extraction ids and failure reasons by content hash,
+    the inputs left waiting for budget, and the call totals for the metrics."""
+
+    extraction_ids: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    over_budget: set[str] = field(default_factory=set)
+    totals: Counter[str] = field(default_factory=Counter)
+    cost_usd: float = 0.0
+
+
+def extract_concurrently(
+    database_url: str,
+    *,
+    task: TaskSpec,
+    extractor: Extractor,
+    inputs: Mapping[str, ExtractionInput],
+    concurrency: int,
+    gate: SpendGate,
+    estimate: Callable[[ExtractionInput], float] = lambda _: 0.0,
+) -> CallResults:
+    """Extract every input with at most ``concurrency`` calls in flight; each worker stores
+    its result before it reports back."""
+    results = CallResults()
+    lock = threading.Lock()
+
+    def call(digest: str, item: ExtractionInput, reserved: float) -> None:
+        try:
+            outcome = extractor.extract(task, item)
+        except ExtractionFailed as exc:
+            gate.settle(reserved, 0.0)
+            with lock:
+                results.errors[digest] = str(exc)
+            return
+        except BaseException:
+            gate.settle(reserved, 0.0)
+            raise
+        extraction_id = _store(database_url, digest, task, outcome)
+        gate.settle(reserved, outcome.cost_usd)
+        with lock:
+            results.extraction_ids[digest] = extraction_id
+            _count(results, outcome)
+
+    queue = list(inputs.items())
+    pool = ThreadPoolExecutor(max_workers=max(concurrency, 1), thread_name_prefix="llm-call")
+    running: set[Future[None]] = set()
+    try:
+        while queue or running:
+            while queue and len(running) < max(concurrency, 1):
+                digest, item = queue[0]
+                reserved = estimate(item)
+                if not gate.reserve(reserved):
+                    results.over_budget.update(d for d, _ in queue)
+                    queue.clear()
+                    break
+                queue.pop(0)
+                running.add(pool.submit(call, digest, item, reserved))
+            if not running:
+                break
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                future.result()  # a transport error after the client's retries: the op retries
+    finally:
+        # Calls already running finish and store what they paid for; none start.
+        pool.shutdown(wait=True, cancel_futures=True)
+    return results
+
+
+def _store(database_url: str, digest: str, task: TaskSpec, outcome: ExtractionOutcome) -> int:
+    with session_scope(database_url) as session:
+        return extraction_cache.save(session, content_hash=digest, task=task.name, outcome=outcome)
+
+
+def _count(results: CallResults, outcome: ExtractionOutcome) -> None:
+    results.totals["extraction_calls"] += 1
+    results.totals["input_tokens"] += outcome.input_tokens
+    results.totals["output_tokens"] += outcome.output_tokens
+    results.totals["inputs_truncated"] += bool(outcome.extra.get("truncated"))
+    results.cost_usd += outcome.cost_usd
