@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     openai_output_price_per_million: float = 0.60
     openai_batch_threshold: int | None = None
     llm_concurrency: int = 8
+    openai_rpm: int | None = 500
+    openai_tpm: int | None = 200_000
+    llm_pacing_url: str | None = None
     llm_daily_budget_usd: float | None = None
     llm_batch_sensor_interval_seconds: int = 60
     history_start: dt.date | None = None

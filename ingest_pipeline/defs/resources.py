@@ -7,9 +7,13 @@ from typing import Any
 import dagster as dg
 
 from ingest_pipeline.extraction.extractor import Extractor
+from ingest_pipeline.extraction.llm_pacing_stores import pacing_url_for
 from ingest_pipeline.settings import Settings
 from ingest_pipeline.steps.step_context import LeaseTerms
 from ingest_pipeline.streams.stream_kind import ParseOptions
+
+# The share of a provider's rate limits the pacer uses (network jitter takes the rest).
+PACING_HEADROOM = 0.95
 
 
 def _default(name: str) -> Any:
@@ -45,6 +49,9 @@ class ExtractorResource(dg.ConfigurableResource):
     batch_threshold: int | None = None
     concurrency: int = _default("llm_concurrency")
     daily_budget_usd: float | None = None
+    rpm: int | None = None
+    tpm: int | None = None
+    pacing_url: str | None = None
     openai_api_key: str | None = None
     openai_model: str = _default("openai_model")
     openai_base_url: str | None = None
@@ -69,7 +76,8 @@ class ExtractorResource(dg.ConfigurableResource):
                     allow_retries=False,
                 )
             return OpenAIExtractor(
-                OpenAIConfig(
+                pacer=self._pacer(),
+                config=OpenAIConfig(
                     api_key=self.openai_api_key,
                     model=self.openai_model,
                     base_url=self.openai_base_url,
@@ -78,13 +86,32 @@ class ExtractorResource(dg.ConfigurableResource):
                     max_input_tokens=self.openai_max_input_tokens,
                     input_price_per_million=self.openai_input_price_per_million,
                     output_price_per_million=self.openai_output_price_per_million,
-                )
+                ),
             )
         raise dg.Failure(
             description=f"unknown extractor {self.kind!r}; set INGEST_EXTRACTOR to offline or "
             "openai",
             allow_retries=False,
         )
+
+    def _pacer(self) -> Any:
+        """The budgets shared by every run process, when the model's limits are set."""
+        if not (self.rpm and self.tpm and self.pacing_url):
+            return None
+        from ingest_pipeline.extraction.llm_pacing import LlmPacer
+
+        return LlmPacer.open(self.pacing_url, {self.openai_model: paced_limits(self.rpm, self.tpm)})
+
+
+def paced_limits(rpm: int, tpm: int) -> Any:
+    """The budgets the pacer keeps for a model with these provider limits: `PACING_HEADROOM`
+    of them, so that calls granted back to back but arriving a little apart still fit the
+    provider's own bucket."""
+    from ingest_pipeline.extraction.llm_pacing import ModelLimits
+
+    return ModelLimits(
+        rpm=max(1, int(rpm * PACING_HEADROOM)), tpm=max(1, int(tpm * PACING_HEADROOM))
+    )
 
 
 class IngestLimitsResource(dg.ConfigurableResource):
@@ -122,6 +149,9 @@ def extractor_from(settings: Settings, **overrides: Any) -> ExtractorResource:
         "min_confidence": settings.min_confidence,
         "batch_threshold": settings.openai_batch_threshold,
         "concurrency": settings.llm_concurrency,
+        "rpm": settings.openai_rpm,
+        "tpm": settings.openai_tpm,
+        "pacing_url": settings.llm_pacing_url or pacing_url_for(settings.app_database_url()),
         "daily_budget_usd": settings.llm_daily_budget_usd,
         "openai_api_key": _secret(settings.openai_api_key_variable(), settings.openai_api_key),
         "openai_model": settings.openai_model,

@@ -12,6 +12,9 @@ client itself; what still fails reaches the op's RetryPolicy.
 from __future__ import annotations
 
 import json
+import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +24,8 @@ from pydantic import ValidationError
 from ingest_pipeline.domain import ExtractionInput, ExtractionOutcome
 from ingest_pipeline.extraction.extractor import ExtractionFailed
 from ingest_pipeline.extraction.llm_input import CHARS_PER_TOKEN, delimited_email, prepare_text
+from ingest_pipeline.extraction.llm_pacing import LlmPacer
+from ingest_pipeline.extraction.llm_pacing_headers import cool_down_seconds
 from ingest_pipeline.extraction.strict_schema import strict_json_schema
 from ingest_pipeline.extraction.tasks import TaskSpec
 
@@ -49,16 +54,33 @@ class OpenAIConfig:
 
 
 class OpenAIExtractor:
-    """Extracts with a chat model; ``model`` (with the prompt version) keys the cache."""
+    """Extracts with a chat model; ``model`` (with the prompt version) keys the cache.
 
-    def __init__(self, config: OpenAIConfig, *, client: openai.OpenAI | None = None) -> None:
+    With a ``pacer`` every call first takes its turn in the model's request and token
+    budgets shared by all run processes (`llm_pacing`); a 429 pauses the model for all of
+    them for its Retry-After, and the call is asked again (up to ``max_retries`` times) once
+    its turn comes, so the deployment runs at the provider's ceiling without 429 storms.
+    Without one, the openai client's own retries honour Retry-After per call.
+    """
+
+    def __init__(
+        self,
+        config: OpenAIConfig,
+        *,
+        client: openai.OpenAI | None = None,
+        pacer: LlmPacer | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.config = config
         self.model = config.model
+        self.pacer = pacer
+        self._sleep = sleep
         self.client = client or openai.OpenAI(
             api_key=config.api_key,
             base_url=config.base_url,
             timeout=config.timeout_seconds,
-            max_retries=config.max_retries,
+            # Paced calls are retried here, so that a 429 pauses every process.
+            max_retries=0 if pacer is not None else config.max_retries,
         )
 
     def request_body(self, task: TaskSpec, item: ExtractionInput) -> tuple[dict[str, Any], bool]:
@@ -96,7 +118,10 @@ class OpenAIExtractor:
 
     def extract(self, task: TaskSpec, item: ExtractionInput) -> ExtractionOutcome:
         body, truncated = self.request_body(task, item)
-        raw = self.client.chat.completions.with_raw_response.create(**body)
+        if self.pacer is None:
+            raw = self.client.chat.completions.with_raw_response.create(**body)
+        else:
+            raw = self._paced_call(self.pacer, body, tokens=sum(self.estimated_tokens(task, item)))
         completion = raw.parse()
         return outcome_from_completion(
             completion.model_dump(),
@@ -105,6 +130,36 @@ class OpenAIExtractor:
             request_id=raw.headers.get("x-request-id"),
             truncated=truncated,
         )
+
+    def _paced_call(self, pacer: LlmPacer, body: dict[str, Any], *, tokens: int) -> Any:
+        """One chat completion in its turn of the shared budgets; 429s pause every process,
+        transient errors are asked again with backoff; the answer's usage settles the
+        estimate."""
+        for attempt in range(self.config.max_retries + 1):
+            last = attempt == self.config.max_retries
+            grant = pacer.acquire(self.model, tokens=tokens)
+            try:
+                raw = self.client.chat.completions.with_raw_response.create(**body)
+            except openai.RateLimitError as exc:
+                if "too large" in str(exc).lower():
+                    raise ExtractionFailed(f"the request is over the model's limit: {exc}") from exc
+                pacer.cool_down(self.model, cool_down_seconds(429, exc.response.headers) or 0.0)
+                if last:
+                    raise
+                continue
+            except (openai.APIConnectionError, openai.InternalServerError):
+                if last:
+                    raise
+                self._sleep(min(2.0**attempt, 30.0) * random.uniform(0.5, 1.0))
+                continue
+            pause = cool_down_seconds(raw.status_code, raw.headers)
+            if pause is not None:
+                pacer.cool_down(self.model, pause)
+            usage = raw.parse().usage
+            if usage is not None:
+                pacer.settle(grant, actual_tokens=usage.prompt_tokens + usage.completion_tokens)
+            return raw
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def outcome_from_completion(
