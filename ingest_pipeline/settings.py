@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ingest_pipeline.extraction.models_registry import ModelSpec, get_model, load_registry
 
 
 class Settings(BaseSettings):
@@ -42,12 +46,13 @@ class Settings(BaseSettings):
     openai_timeout_seconds: float = 60.0
     openai_max_retries: int = 3
     openai_max_input_tokens: int = 6_000
-    openai_input_price_per_million: float = 0.15
-    openai_output_price_per_million: float = 0.60
+    openai_input_price_per_million: float | None = None
+    openai_output_price_per_million: float | None = None
     openai_batch_threshold: int | None = None
     llm_concurrency: int = 8
-    openai_rpm: int | None = 500
-    openai_tpm: int | None = 200_000
+    openai_rpm: int | None = None
+    openai_tpm: int | None = None
+    models: str | None = None
     llm_pacing_url: str | None = None
     llm_daily_budget_usd: float | None = None
     llm_batch_sensor_interval_seconds: int = 60
@@ -66,11 +71,30 @@ class Settings(BaseSettings):
         today = today or dt.datetime.now(dt.UTC).date()
         return dt.date(today.year - 1, 1, 1)
 
+    def model_spec(self) -> ModelSpec:
+        """The registry entry of ``INGEST_OPENAI_MODEL`` (``INGEST_MODELS`` merged over the
+        built-in ones), with the ``INGEST_OPENAI_*`` base URL, prices and limits that are
+        set overriding it."""
+        spec = get_model(self.openai_model, load_registry(self.models))
+        overrides: dict[str, Any] = {
+            "base_url": self.openai_base_url,
+            "input_price_per_million": self.openai_input_price_per_million,
+            "output_price_per_million": self.openai_output_price_per_million,
+            "rpm": self.openai_rpm,
+            "tpm": self.openai_tpm,
+        }
+        return replace(spec, **{k: v for k, v in overrides.items() if v is not None})
+
     def openai_api_key_variable(self) -> str:
-        """Which variable holds the OpenAI key (``INGEST_OPENAI_API_KEY`` wins)."""
-        return (
-            "INGEST_OPENAI_API_KEY" if os.environ.get("INGEST_OPENAI_API_KEY") else "OPENAI_API_KEY"
-        )
+        """Which variable holds the model's key: ``INGEST_OPENAI_API_KEY`` when set, else
+        the one the registry names for its provider (``OPENAI_API_KEY``, ...)."""
+        if os.environ.get("INGEST_OPENAI_API_KEY"):
+            return "INGEST_OPENAI_API_KEY"
+        return self.model_spec().api_key_variable
+
+    def openai_api_key_value(self) -> str | None:
+        """The model's key, from the variable `openai_api_key_variable` names."""
+        return self.openai_api_key or os.environ.get(self.openai_api_key_variable()) or None
 
     def app_database_url(self) -> str:
         """``INGEST_DATABASE_URL``, or the embedded SQLite file under ``data_dir``."""

@@ -58,8 +58,10 @@ class ExtractorResource(dg.ConfigurableResource):
     openai_timeout_seconds: float = _default("openai_timeout_seconds")
     openai_max_retries: int = _default("openai_max_retries")
     openai_max_input_tokens: int = _default("openai_max_input_tokens")
-    openai_input_price_per_million: float = _default("openai_input_price_per_million")
-    openai_output_price_per_million: float = _default("openai_output_price_per_million")
+    openai_api_model: str | None = None
+    openai_input_price_per_million: float = 0.15
+    openai_output_price_per_million: float = 0.60
+    structured_outputs: bool = True
 
     def build(self) -> Extractor:
         if self.kind == "offline":
@@ -86,6 +88,8 @@ class ExtractorResource(dg.ConfigurableResource):
                     max_input_tokens=self.openai_max_input_tokens,
                     input_price_per_million=self.openai_input_price_per_million,
                     output_price_per_million=self.openai_output_price_per_million,
+                    api_model=self.openai_api_model,
+                    structured_outputs=self.structured_outputs,
                 ),
             )
         raise dg.Failure(
@@ -143,24 +147,29 @@ def _secret(variable: str, value: str | None) -> Any:
 
 
 def extractor_from(settings: Settings, **overrides: Any) -> ExtractorResource:
-    """The extractor resource the settings describe (``overrides`` win)."""
+    """The extractor resource the settings describe: the model's registry entry (provider,
+    endpoint, prices, limits, structured outputs) and its key (``overrides`` win)."""
+    spec = settings.model_spec()
+    api_key = settings.openai_api_key_value()
     fields: dict[str, Any] = {
         "kind": settings.extractor,
         "min_confidence": settings.min_confidence,
         "batch_threshold": settings.openai_batch_threshold,
         "concurrency": settings.llm_concurrency,
-        "rpm": settings.openai_rpm,
-        "tpm": settings.openai_tpm,
-        "pacing_url": settings.llm_pacing_url or pacing_url_for(settings.app_database_url()),
         "daily_budget_usd": settings.llm_daily_budget_usd,
-        "openai_api_key": _secret(settings.openai_api_key_variable(), settings.openai_api_key),
-        "openai_model": settings.openai_model,
-        "openai_base_url": settings.openai_base_url,
+        "rpm": spec.rpm,
+        "tpm": spec.tpm,
+        "pacing_url": settings.llm_pacing_url or pacing_url_for(settings.app_database_url()),
+        "openai_api_key": _secret(settings.openai_api_key_variable(), api_key),
+        "openai_model": spec.name,
+        "openai_api_model": spec.api_model,
+        "openai_base_url": spec.base_url,
         "openai_timeout_seconds": settings.openai_timeout_seconds,
         "openai_max_retries": settings.openai_max_retries,
         "openai_max_input_tokens": settings.openai_max_input_tokens,
-        "openai_input_price_per_million": settings.openai_input_price_per_million,
-        "openai_output_price_per_million": settings.openai_output_price_per_million,
+        "openai_input_price_per_million": spec.input_price_per_million,
+        "openai_output_price_per_million": spec.output_price_per_million,
+        "structured_outputs": spec.structured_outputs,
     }
     return ExtractorResource(**{**fields, **overrides})
 

@@ -29,6 +29,9 @@ from ingest_pipeline.extraction.llm_pacing_headers import cool_down_seconds
 from ingest_pipeline.extraction.strict_schema import strict_json_schema
 from ingest_pipeline.extraction.tasks import TaskSpec
 
+JSON_MODE_INSTRUCTIONS = (
+    "\n\nAnswer with one JSON object and nothing else. It must validate against this JSON schema: "
+)
 # A job posting or application answer as JSON is a few hundred tokens.
 EXPECTED_OUTPUT_TOKENS = 300
 
@@ -45,6 +48,8 @@ class OpenAIConfig:
     max_input_tokens: int = 6_000
     input_price_per_million: float = 0.15
     output_price_per_million: float = 0.60
+    api_model: str | None = None
+    structured_outputs: bool = True
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         return (
@@ -86,21 +91,24 @@ class OpenAIExtractor:
     def request_body(self, task: TaskSpec, item: ExtractionInput) -> tuple[dict[str, Any], bool]:
         """The chat completion request for one input, and whether the input was truncated."""
         text, truncated = prepare_text(item.text, max_tokens=self.config.max_input_tokens)
+        schema = strict_json_schema(task.schema)
+        instructions = task.prompt()
+        response_format: dict[str, Any] = {
+            "type": "json_schema",
+            "json_schema": {"name": task.name, "schema": schema, "strict": True},
+        }
+        if not self.config.structured_outputs:
+            # JSON mode: the schema goes in the instructions, the answer is validated after.
+            instructions += JSON_MODE_INSTRUCTIONS + json.dumps(schema)
+            response_format = {"type": "json_object"}
         body = {
-            "model": self.model,
+            "model": self.config.api_model or self.model,
             "temperature": 0,
             "messages": [
-                {"role": "system", "content": task.prompt()},
+                {"role": "system", "content": instructions},
                 {"role": "user", "content": delimited_email(text)},
             ],
-            "response_format": {
-                "type": "json_schema",
-                "json_schema": {
-                    "name": task.name,
-                    "schema": strict_json_schema(task.schema),
-                    "strict": True,
-                },
-            },
+            "response_format": response_format,
         }
         return body, truncated
 
@@ -199,5 +207,9 @@ def outcome_from_completion(
         output_tokens=output_tokens,
         cost_usd=round(config.cost(input_tokens, output_tokens), 8),
         request_id=request_id or completion.get("id"),
-        extra={"extractor": "openai", "truncated": truncated},
+        extra={
+            "extractor": "openai",
+            "truncated": truncated,
+            "structured_outputs": config.structured_outputs,
+        },
     )
