@@ -34,6 +34,7 @@ from ingest_pipeline_tests.dagster_services import free_port, graphql, wait_for
 pytestmark = pytest.mark.slow
 
 DAY = "2026-11-02"
+HISTORY_START = "2026-01-01"  # the first day of the date dimension in this test
 INTEGRATION = "mailbox-1"
 PARTITION = f"{DAY}|{INTEGRATION}"
 UI_TIMEOUT_MS = 60_000
@@ -134,7 +135,8 @@ def _launch_partition_from_job_page(page: Page, base: str) -> str:
 
     dialog = page.get_by_role("dialog").filter(has_text="Launch runs to materialize")
     dialog.wait_for()
-    date = dialog.get_by_placeholder("ex: 1990-01-01", exact=False)
+    # The date input's example is the first day of the date dimension.
+    date = dialog.get_by_placeholder(f"ex: {HISTORY_START}", exact=False)
     date.fill(DAY)
     date.press("Enter")
     dialog.get_by_text("Select a partition or create one", exact=True).click()
@@ -168,6 +170,7 @@ def test_launch_ingest_partition_from_dagster_ui(
     monkeypatch.delenv("INGEST_DATABASE_URL", raising=False)
     monkeypatch.delenv("INGEST_EXTRACTOR", raising=False)
     monkeypatch.setenv("INGEST_DATA_DIR", str(tmp_path / ".ingest"))
+    monkeypatch.setenv("INGEST_HISTORY_START", HISTORY_START)
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     assert main(["integrations", "add", "--provider", "mailbox", "--path", str(SAMPLE_MBOX)]) == 0
     assert capsys.readouterr().out.strip() == INTEGRATION
