@@ -52,7 +52,6 @@ from ingest_pipeline.defs.resources import PACING_HEADROOM, limits_from, paced_l
 from ingest_pipeline.extraction.llm_input import CHARS_PER_TOKEN  # noqa: E402
 from ingest_pipeline.extraction.llm_pacing import LlmPacer, pacing_url_for  # noqa: E402
 from ingest_pipeline.extraction.openai_extractor import (  # noqa: E402
-    EXPECTED_OUTPUT_TOKENS,
     OpenAIConfig,
     OpenAIExtractor,
 )
@@ -277,9 +276,21 @@ class Scenario:
 
     @property
     def steady_rate(self) -> float:
-        """Calls the server accepted per second, first acceptance to last."""
-        at = self.stats.accepted_at
-        return (len(at) - 1) / (max(at) - min(at)) if len(at) > 1 else 0.0
+        """Calls the server accepted per second over the middle 80% of its acceptances: the
+        runs' start (new connections) and their tail (fewer calls left than in flight) are
+        left out."""
+        at = sorted(self.stats.accepted_at)
+        cut = len(at) // 10
+        window = at[cut : len(at) - cut]
+        span = window[-1] - window[0] if window else 0.0
+        return (len(window) - 1) / span if span > 0 else 0.0
+
+    @property
+    def paced_per_call(self) -> float:
+        """Tokens the pacer spends per call: the estimate it books, or the answer's usage when
+        that is larger (`LlmPacer.settle` charges the difference)."""
+        used = (self.stats.prompt_tokens + self.stats.completion_tokens) / max(self.accepted, 1)
+        return max(self.booked_per_call, used)
 
     def ceiling(self, rpm: int, tpm: int) -> tuple[float, str]:
         """The most calls per second the limits allow at this scenario's tokens per call,
@@ -289,13 +300,14 @@ class Scenario:
 
 
 def booked_tokens(requests: list[Any]) -> float:
-    """Tokens the pacer books per call, as `OpenAIExtractor.estimated_tokens` counts them:
-    the prompt's characters / CHARS_PER_TOKEN + 1, plus EXPECTED_OUTPUT_TOKENS."""
+    """Tokens the pacer books per call before it is made, as
+    `OpenAIExtractor.estimated_tokens` counts them: the prompt's characters /
+    CHARS_PER_TOKEN + 1 (the answer's usage settles the output afterwards)."""
     sizes = [
         sum(len(str(m.get("content", ""))) for m in r.messages) // CHARS_PER_TOKEN + 1
         for r in requests
     ]
-    return sum(sizes) / max(len(sizes), 1) + EXPECTED_OUTPUT_TOKENS
+    return sum(sizes) / max(len(sizes), 1)
 
 
 def empty_buckets(fake: FakeOpenAI, pacing_url: str, rpm: int, tpm: int) -> None:
@@ -409,8 +421,8 @@ def report(rows: list[Scenario], args: argparse.Namespace, store: str) -> None:
         )
     print(
         "\ncalls: chat completion requests the server got (429s included); extr/s: extractions "
-        "over the wall clock;\nsteady/s: calls the server accepted per second, first "
-        "acceptance to last; tok/call: tokens it charged per call\n(prompt + requested max "
+        "over the wall clock;\nsteady/s: calls the server accepted per second over the middle "
+        "80% of its acceptances; tok/call: tokens it charged\nper call (prompt + requested max "
         "output); ceiling/s: min(rpm / 60, tpm / 60 / tok/call); share: steady/s / ceiling/s;"
         "\nvs (a): extr/s against the baseline's, same run"
     )
@@ -419,13 +431,13 @@ def report(rows: list[Scenario], args: argparse.Namespace, store: str) -> None:
     other = tpm / 60 / last.tokens_per_call if binding == "requests" else rpm / 60
     print(f"\nbinding limit: {binding} ({ceiling:.2f} calls/s; the other allows {other:.2f}/s)")
     if binding == "tokens":
-        cap = PACING_HEADROOM * last.tokens_per_call / last.booked_per_call
+        paced, charged = last.paced_per_call, last.tokens_per_call
         print(
-            f"the pacer books {last.booked_per_call:.0f} tokens per call (the extractor's "
-            f"estimate: prompt + {EXPECTED_OUTPUT_TOKENS} expected output) and the server "
-            f"charges {last.tokens_per_call:.0f},\nso it can reach at most "
-            f"{PACING_HEADROOM:.0%} x {last.tokens_per_call:.0f} / {last.booked_per_call:.0f} "
-            f"= {cap:.0%} of the token ceiling"
+            f"the pacer spends {paced:.0f} tokens per call (it books the extractor's prompt "
+            f"estimate, {last.booked_per_call:.0f}; settle adds the usage beyond it, output "
+            f"included)\nand the server charges {charged:.0f}, so the "
+            f"pacer can reach at most {PACING_HEADROOM:.0%} x {charged:.0f} / {paced:.0f} = "
+            f"{PACING_HEADROOM * charged / paced:.0%} of the token ceiling"
         )
     share, ratio = last.steady_rate / ceiling, last.rate / rows[0].rate
     best = PACING_HEADROOM * ceiling / rows[0].steady_rate

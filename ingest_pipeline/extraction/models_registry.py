@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, fields, replace
-from typing import Any, Literal
+from typing import Literal
 
 Provider = Literal["openai", "azure", "openrouter", "compatible"]
 
@@ -130,8 +130,3 @@ def get_model(name: str, registry: dict[str, ModelSpec]) -> ModelSpec:
             "(add one with INGEST_MODELS)"
         )
     return spec.resolved()
-
-
-def model_from_fields(values: dict[str, Any]) -> ModelSpec:
-    """A spec from stored fields (e.g. a resource's config)."""
-    return ModelSpec(**values).resolved()

@@ -112,24 +112,26 @@ class OpenAIExtractor:
         }
         return body, truncated
 
-    def estimated_tokens(self, task: TaskSpec, item: ExtractionInput) -> tuple[int, int]:
-        """Input and output tokens one call should take, before it is made: the prompt and
-        the (truncated) email at `CHARS_PER_TOKEN`, and a typical answer's length. No
-        tokenizer is downloaded; the answer's ``usage`` gives the real counts."""
-        text, _ = prepare_text(item.text, max_tokens=self.config.max_input_tokens)
-        prompt_chars = len(task.prompt()) + len(delimited_email(text))
-        return prompt_chars // CHARS_PER_TOKEN + 1, EXPECTED_OUTPUT_TOKENS
+    def estimated_tokens(self, task: TaskSpec, item: ExtractionInput) -> int:
+        """Prompt tokens one call should take, before it is made: every message the request
+        sends (instructions, JSON-mode schema, the truncated email) at `CHARS_PER_TOKEN`. No
+        tokenizer is downloaded; the answer's ``usage`` settles the real count, output
+        included (the request sets no max_tokens, so the provider books the prompt)."""
+        body, _ = self.request_body(task, item)
+        chars = sum(len(str(message["content"])) for message in body["messages"])
+        return chars // CHARS_PER_TOKEN + 1
 
     def estimated_cost(self, task: TaskSpec, item: ExtractionInput) -> float:
-        """USD one call should cost, reserved against the day's budget while it runs."""
-        return self.config.cost(*self.estimated_tokens(task, item))
+        """USD one call should cost (prompt and a typical answer), reserved against the
+        day's budget while it runs."""
+        return self.config.cost(self.estimated_tokens(task, item), EXPECTED_OUTPUT_TOKENS)
 
     def extract(self, task: TaskSpec, item: ExtractionInput) -> ExtractionOutcome:
         body, truncated = self.request_body(task, item)
         if self.pacer is None:
             raw = self.client.chat.completions.with_raw_response.create(**body)
         else:
-            raw = self._paced_call(self.pacer, body, tokens=sum(self.estimated_tokens(task, item)))
+            raw = self._paced_call(self.pacer, body, tokens=self.estimated_tokens(task, item))
         completion = raw.parse()
         return outcome_from_completion(
             completion.model_dump(),

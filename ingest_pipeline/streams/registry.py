@@ -24,8 +24,3 @@ def get_stream(name: str) -> StreamKind:
     module, cls = _KINDS[name].split(":")
     kind: StreamKind = getattr(importlib.import_module(module), cls)()
     return kind
-
-
-def is_dated(name: str) -> bool:
-    """Whether the stream is partitioned by day (else by integration alone)."""
-    return get_stream(name).dated
