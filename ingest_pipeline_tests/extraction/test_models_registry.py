@@ -16,19 +16,9 @@ from ingest_pipeline.extraction.models_registry import UnknownModel, get_model, 
 from ingest_pipeline.extraction.tasks import get_task
 from ingest_pipeline.settings import Settings
 from ingest_pipeline_tests.fakes.openai_server import FakeOpenAI
+from ingest_pipeline_tests.llm_answers import POSTING
 
 TASK = get_task("job_posting")
-POSTING = {
-    "is_job_posting": True,
-    "title": "Data Engineer",
-    "company": "Acme",
-    "location": None,
-    "remote": None,
-    "skills": [],
-    "rate": None,
-    "contact": None,
-    "confidence": 0.9,
-}
 ITEM = ExtractionInput.of(task=TASK.name, text="We are hiring a Data Engineer at Acme.")
 
 

@@ -16,20 +16,10 @@ from ingest_pipeline.extraction.llm_pacing import LlmPacer
 from ingest_pipeline.extraction.openai_extractor import OpenAIConfig, OpenAIExtractor
 from ingest_pipeline.extraction.tasks import get_task
 from ingest_pipeline_tests.fakes.openai_server import FakeOpenAI, RateLimit
+from ingest_pipeline_tests.llm_answers import POSTING
 
 TASK = get_task("job_posting")
 MODEL = "gpt-4o-mini"
-POSTING = {
-    "is_job_posting": True,
-    "title": "Data Engineer",
-    "company": "Acme",
-    "location": None,
-    "remote": None,
-    "skills": [],
-    "rate": None,
-    "contact": None,
-    "confidence": 0.9,
-}
 RPM = 120  # the fake's bucket holds 120 requests and refills 2 a second
 
 

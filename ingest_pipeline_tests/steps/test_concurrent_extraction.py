@@ -28,21 +28,11 @@ from ingest_pipeline.streams.registry import get_stream
 from ingest_pipeline.streams.stream_kind import ParseOptions
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
 from ingest_pipeline_tests.fakes.openai_server import FakeOpenAI
+from ingest_pipeline_tests.llm_answers import POSTING
 from ingest_pipeline_tests.pipeline_runner import count_rows, register_mailbox
 
 DAY = dt.date(2026, 11, 4)  # 10 messages, 10 distinct inputs
 TODAY = dt.date(2026, 11, 29)
-POSTING = {
-    "is_job_posting": True,
-    "title": "Data Engineer",
-    "company": "Acme",
-    "location": "Remote",
-    "remote": True,
-    "skills": ["SQL"],
-    "rate": None,
-    "contact": None,
-    "confidence": 0.9,
-}
 MAIL = get_stream("mail")
 TASK = get_task("job_posting")
 
