@@ -81,7 +81,9 @@ SCENARIOS = {
         [DAY],
     ),
 }
-CASES = [("mail", point) for point in KILL_POINTS] + [
+# The steps and the ledger are the same for every stream; mail runs on both dialects at
+# every kill point, the other streams on SQLite at the two that cut a batch in half.
+OTHER_STREAM_CASES = [
     (stream, point)
     for stream in ("contacts", "calendar_events")
     for point in ("during fetch", "during persist")
@@ -89,8 +91,31 @@ CASES = [("mail", point) for point in KILL_POINTS] + [
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("stream", "kill_point"), CASES)
-def test_sigkilled_run_then_rerun_matches_uninterrupted(
+@pytest.mark.parametrize("kill_point", list(KILL_POINTS))
+def test_sigkilled_mail_run_then_rerun_matches_uninterrupted(
+    kill_point: str,
+    db_url: str,
+    make_db: Callable[[str], str],
+    dagster_instance: dg.DagsterInstance,
+    tmp_path: Path,
+) -> None:
+    kill_and_rerun("mail", kill_point, db_url, make_db, dagster_instance, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("stream", "kill_point"), OTHER_STREAM_CASES)
+def test_sigkilled_run_of_another_stream_then_rerun_matches_uninterrupted(
+    stream: str,
+    kill_point: str,
+    sqlite_url: str,
+    make_db: Callable[[str], str],
+    dagster_instance: dg.DagsterInstance,
+    tmp_path: Path,
+) -> None:
+    kill_and_rerun(stream, kill_point, sqlite_url, make_db, dagster_instance, tmp_path)
+
+
+def kill_and_rerun(
     stream: str,
     kill_point: str,
     db_url: str,
@@ -98,6 +123,8 @@ def test_sigkilled_run_then_rerun_matches_uninterrupted(
     dagster_instance: dg.DagsterInstance,
     tmp_path: Path,
 ) -> None:
+    """SIGKILL ``stream``'s CLI run at ``kill_point``, run the partition again, and compare
+    with an uninterrupted run on a fresh database."""
     scenario = SCENARIOS[stream]
     path = tmp_path / "input"
     total = scenario.write(path)
