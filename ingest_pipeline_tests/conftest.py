@@ -101,6 +101,20 @@ def dagster_instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
 
 
 @pytest.fixture
+def dagster_storage_url(postgres_template: tuple[str, str]) -> Iterator[str]:
+    """An empty Postgres database for Dagster's own storage (dagster-postgres creates tables)."""
+    admin, _ = postgres_template
+    name = f"dagster_test_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.make_url(admin).set(database=name).render_as_string(hide_password=False)
+    with engine.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture
 def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"the shared corpus is not at {CORPUS}")

@@ -16,7 +16,6 @@ import re
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -292,20 +291,6 @@ def test_two_cli_runs_of_one_partition_import_it_once(
 def _exited(processes: list[subprocess.Popen[bytes]]) -> bool:
     """Stop waiting when a process ended early (its output then says why)."""
     return any(p.poll() is not None for p in processes)
-
-
-@pytest.fixture
-def dagster_storage_url(postgres_template: tuple[str, str]) -> Iterator[str]:
-    """An empty Postgres database for Dagster's own storage (dagster-postgres creates tables)."""
-    admin, _ = postgres_template
-    name = f"dagster_test_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.make_url(admin).set(database=name).render_as_string(hide_password=False)
-    with engine.connect() as c:
-        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def launch_backfill(env: dict[str, str], partition: str) -> None:

@@ -11,8 +11,7 @@ import itertools
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -43,20 +42,6 @@ mutation($runId: String!) {
   }
 }
 """
-
-
-@pytest.fixture
-def dagster_storage_url(postgres_template: tuple[str, str]) -> Iterator[str]:
-    """An empty Postgres database for Dagster's own storage (dagster-postgres creates tables)."""
-    admin, _ = postgres_template
-    name = f"dagster_test_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.make_url(admin).set(database=name).render_as_string(hide_password=False)
-    with engine.connect() as c:
-        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def integration_rows(db_url: str, integration_id: int) -> dict[str, list[tuple[object, ...]]]:
