@@ -79,14 +79,29 @@ def test_dropped_database_connections_are_retried_and_nothing_is_lost(
             timeout=120,
             every=0.05,
         )
-        # A failover or network blip: every other connection to the database is cut.
-        killed = watcher.execute(
-            sa.text(
-                "select count(pg_terminate_backend(pid)) from pg_stat_activity"
-                " where datname = :db and pid <> pg_backend_pid()"
-            ),
-            {"db": database},
-        ).scalar_one()
+        watcher.commit()
+        # Hold the ledger so the run's next statement waits on it, then cut that connection
+        # mid-statement: a failover or network blip that hits a query in flight.
+        watcher.execute(sa.text("lock table ingest_items in access exclusive mode"))
+        waiting = sa.text(
+            "select pid from pg_stat_activity where datname = :db"
+            " and pid <> pg_backend_pid() and wait_event_type = 'Lock'"
+        )
+        with get_engine(postgres_url).connect() as observer:
+            wait_for(
+                "a run statement to wait on the ledger",
+                lambda: bool(observer.execute(waiting, {"db": database}).all()),
+                timeout=120,
+                every=0.05,
+            )
+            killed = observer.execute(
+                sa.text(
+                    "select count(pg_terminate_backend(pid)) from pg_stat_activity"
+                    " where datname = :db and pid <> pg_backend_pid()"
+                    " and wait_event_type = 'Lock'"
+                ),
+                {"db": database},
+            ).scalar_one()
         watcher.commit()
     runner.join(timeout=300)
 
