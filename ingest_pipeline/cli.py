@@ -156,12 +156,20 @@ def cmd_integrations_list(_: argparse.Namespace) -> int:
                 r.stream,
                 r.task or "-",
                 r.status,
+                _budget_cell(r.options or {}),
                 r.account,
             )
             for r in rows
         ]
-    print_table(("key", "name", "provider", "stream", "task", "status", "account"), table)
+    print_table(
+        ("key", "name", "provider", "stream", "task", "status", "llm budget/day", "account"), table
+    )
     return 0
+
+
+def _budget_cell(options: dict[str, object]) -> str:
+    budget = options.get(integrations_repo.LLM_BUDGET_OPTION)
+    return f"${float(budget):.2f}" if isinstance(budget, int | float) else "-"
 
 
 def cmd_integrations_disable(args: argparse.Namespace) -> int:
@@ -169,6 +177,23 @@ def cmd_integrations_disable(args: argparse.Namespace) -> int:
         row = integrations_repo.find_integration(session, args.key)
         integrations_repo.set_status(session, row, "disabled")
         print(f"{row.partition_key} disabled: no more runs will import from it")
+    return 0
+
+
+def cmd_integrations_budget(args: argparse.Namespace) -> int:
+    with session_scope(_migrated_url()) as session:
+        row = integrations_repo.find_integration(session, args.key)
+        try:
+            integrations_repo.set_llm_budget(session, row, None if args.clear else args.usd)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        if args.clear:
+            print(f"{row.partition_key}: no LLM budget of its own (the deployment's applies)")
+        else:
+            print(
+                f"{row.partition_key}: its runs stop paying for LLM calls past ${args.usd:.2f} "
+                "a day (UTC); waiting items continue the next day"
+            )
     return 0
 
 
@@ -359,6 +384,14 @@ def build_parser() -> argparse.ArgumentParser:
     disable = integ.add_parser("disable", help="stop importing from an integration")
     disable.add_argument("key", help="partition key or name")
     disable.set_defaults(func=cmd_integrations_disable)
+    budget = integ.add_parser(
+        "budget", help="set an integration's own daily LLM budget (USD, UTC day)"
+    )
+    budget.add_argument("key", help="partition key or name")
+    amount = budget.add_mutually_exclusive_group(required=True)
+    amount.add_argument("--usd", type=float, help="the most its runs may spend on LLM calls a day")
+    amount.add_argument("--clear", action="store_true", help="remove its own budget")
+    budget.set_defaults(func=cmd_integrations_budget)
 
     run = sub.add_parser("run", help="materialize partitions through Dagster")
     run.add_argument("--integration", required=True, help="partition key or name")

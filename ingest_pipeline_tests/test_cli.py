@@ -64,6 +64,26 @@ def test_add_list_run_status_disable(workdir: Path, capsys: pytest.CaptureFixtur
     assert "disabled" in capsys.readouterr().out
 
 
+def test_an_integration_gets_and_loses_its_own_llm_budget(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["integrations", "add", "--provider", "mailbox", "--path", str(SAMPLE_MBOX)]) == 0
+    key = capsys.readouterr().out.strip()
+
+    assert main(["integrations", "budget", key, "--usd", "2.5"]) == 0
+    assert "past $2.50 a day" in capsys.readouterr().out
+    assert main(["integrations", "list"]) == 0
+    assert "$2.50" in capsys.readouterr().out
+
+    assert main(["integrations", "budget", key, "--usd", "-1"]) == 2
+    assert "cannot be negative" in capsys.readouterr().err
+
+    assert main(["integrations", "budget", key, "--clear"]) == 0
+    assert "the deployment's applies" in capsys.readouterr().out
+    assert main(["integrations", "list"]) == 0
+    assert "$2.50" not in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -56,7 +56,13 @@ def collect_finished_batches(
             batch = session.get(llm_batches.LlmBatch, row_id)
             assert batch is not None
             for digest, outcome in results.outcomes.items():
-                extraction_cache.save(session, content_hash=digest, task=task.name, outcome=outcome)
+                extraction_cache.save(
+                    session,
+                    content_hash=digest,
+                    task=task.name,
+                    outcome=outcome,
+                    integration_id=batch.integration_id,
+                )
             failed = results.status != "completed"
             note = (
                 results.message

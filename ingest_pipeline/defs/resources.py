@@ -62,6 +62,7 @@ class ExtractorResource(dg.ConfigurableResource):
     openai_input_price_per_million: float = 0.15
     openai_output_price_per_million: float = 0.60
     structured_outputs: bool = True
+    tokenizer: str | None = None
 
     def build(self) -> Extractor:
         if self.kind == "offline":
@@ -90,6 +91,7 @@ class ExtractorResource(dg.ConfigurableResource):
                     output_price_per_million=self.openai_output_price_per_million,
                     api_model=self.openai_api_model,
                     structured_outputs=self.structured_outputs,
+                    tokenizer=self.tokenizer,
                 ),
             )
         raise dg.Failure(
@@ -170,6 +172,7 @@ def extractor_from(settings: Settings, **overrides: Any) -> ExtractorResource:
         "openai_input_price_per_million": spec.input_price_per_million,
         "openai_output_price_per_million": spec.output_price_per_million,
         "structured_outputs": spec.structured_outputs,
+        "tokenizer": spec.tokenizer,
     }
     return ExtractorResource(**{**fields, **overrides})
 

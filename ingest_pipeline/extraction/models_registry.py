@@ -44,7 +44,9 @@ class ModelSpec:
     is the provider's OpenAI-compatible endpoint (required for ``azure`` and
     ``compatible``); ``api_key_variable`` names the environment variable holding its key;
     prices are USD per million tokens; ``rpm``/``tpm`` the account's limits the pacer keeps
-    to (None: unpaced); ``structured_outputs`` false means JSON mode plus validation.
+    to (None: unpaced); ``structured_outputs`` false means JSON mode plus validation;
+    ``tokenizer`` names the byte-pair encoding that counts its prompts (None: the one
+    ``api_model`` is known to use, else a characters estimate; see `token_counts`).
     """
 
     name: str
@@ -57,6 +59,7 @@ class ModelSpec:
     rpm: int | None = None
     tpm: int | None = None
     structured_outputs: bool = True
+    tokenizer: str | None = None
 
     def resolved(self) -> ModelSpec:
         """The spec with the provider's defaults filled in; `UnknownModel` when unusable."""

@@ -23,11 +23,12 @@ from pydantic import ValidationError
 
 from ingest_pipeline.domain import ExtractionInput, ExtractionOutcome
 from ingest_pipeline.extraction.extractor import ExtractionFailed
-from ingest_pipeline.extraction.llm_input import CHARS_PER_TOKEN, delimited_email, prepare_text
+from ingest_pipeline.extraction.llm_input import delimited_email, prepare_text
 from ingest_pipeline.extraction.llm_pacing import LlmPacer
 from ingest_pipeline.extraction.llm_pacing_headers import cool_down_seconds
 from ingest_pipeline.extraction.strict_schema import strict_json_schema
 from ingest_pipeline.extraction.tasks import TaskSpec
+from ingest_pipeline.extraction.token_counts import prompt_tokens
 
 JSON_MODE_INSTRUCTIONS = (
     "\n\nAnswer with one JSON object and nothing else. It must validate against this JSON schema: "
@@ -50,6 +51,7 @@ class OpenAIConfig:
     output_price_per_million: float = 0.60
     api_model: str | None = None
     structured_outputs: bool = True
+    tokenizer: str | None = None
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         return (
@@ -114,12 +116,14 @@ class OpenAIExtractor:
 
     def estimated_tokens(self, task: TaskSpec, item: ExtractionInput) -> int:
         """Prompt tokens one call should take, before it is made: every message the request
-        sends (instructions, JSON-mode schema, the truncated email) at `CHARS_PER_TOKEN`. No
-        tokenizer is downloaded; the answer's ``usage`` settles the real count, output
-        included (the request sets no max_tokens, so the provider books the prompt)."""
+        sends (instructions, JSON-mode schema, the truncated email), counted with the
+        model's tokenizer when one is known offline (`token_counts`). The answer's ``usage``
+        settles the real count, output included (the request sets no max_tokens, so the
+        provider books the prompt)."""
         body, _ = self.request_body(task, item)
-        chars = sum(len(str(message["content"])) for message in body["messages"])
-        return chars // CHARS_PER_TOKEN + 1
+        return prompt_tokens(
+            body["messages"], api_model=str(body["model"]), encoding_name=self.config.tokenizer
+        )
 
     def estimated_cost(self, task: TaskSpec, item: ExtractionInput) -> float:
         """USD one call should cost (prompt and a typical answer), reserved against the

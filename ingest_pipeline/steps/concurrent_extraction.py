@@ -27,53 +27,99 @@ from ingest_pipeline.store.database import session_scope
 from ingest_pipeline.store.models import LlmExtraction
 
 
-def spent_on(database_url: str, day: dt.date) -> float:
-    """USD paid for extractions stored on ``day`` (UTC), by every run of the deployment."""
+def spent_on(database_url: str, day: dt.date, *, integration_id: int | None = None) -> float:
+    """USD paid for extractions stored on ``day`` (UTC): by every run of the deployment, or
+    by the runs of one integration."""
     start = dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+    query = sa.select(sa.func.coalesce(sa.func.sum(LlmExtraction.cost_usd), 0.0)).where(
+        LlmExtraction.created_at >= start,
+        LlmExtraction.created_at < start + dt.timedelta(days=1),
+    )
+    if integration_id is not None:
+        query = query.where(LlmExtraction.integration_id == integration_id)
     with session_scope(database_url) as session:
-        total = session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(LlmExtraction.cost_usd), 0.0)).where(
-                LlmExtraction.created_at >= start,
-                LlmExtraction.created_at < start + dt.timedelta(days=1),
-            )
-        )
+        total = session.scalar(query)
     return float(total or 0.0)
 
 
 @dataclass
-class SpendGate:
-    """The day's LLM budget as this run sees it: what the deployment had spent when the run
-    looked, what this run paid since, and what its calls in flight may still cost.
+class SpendLimit:
+    """One daily budget as this run sees it: ``scope`` says whose (``LLM budget`` for the
+    deployment, ``LLM budget of <integration>``), ``spent_usd`` what had been paid when the
+    run looked plus what this run paid since."""
 
-    ``budget_usd`` None means no limit. A call is started only while spent + in flight +
-    its own estimate stays within the budget; past it the step stops paying.
+    scope: str
+    budget_usd: float
+    spent_usd: float = 0.0
+
+
+@dataclass
+class SpendGate:
+    """The day's LLM budgets (the deployment's, optionally the integration's) and what this
+    run's calls in flight may still cost.
+
+    A call is started only while every limit's spent + in flight + the call's own estimate
+    stays within its budget; past one, the step stops paying and `reason` names it. With no
+    limits nothing is refused.
     """
 
     day: dt.date
-    budget_usd: float | None
-    spent_usd: float = 0.0
+    limits: list[SpendLimit] = field(default_factory=list)
     in_flight_usd: float = 0.0
+    reached: SpendLimit | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def for_day(
+        cls,
+        database_url: str,
+        day: dt.date,
+        *,
+        budget_usd: float | None,
+        integration: tuple[int, str, float] | None = None,
+    ) -> SpendGate:
+        """The gate for ``day`` with the deployment's ``budget_usd`` and ``integration``'s
+        (id, name, budget), each starting from what is already spent."""
+        limits = []
+        if budget_usd is not None:
+            limits.append(SpendLimit("LLM budget", budget_usd, spent_on(database_url, day)))
+        if integration is not None:
+            integration_id, name, integration_budget = integration
+            spent = spent_on(database_url, day, integration_id=integration_id)
+            limits.append(SpendLimit(f"LLM budget of {name}", integration_budget, spent))
+        return cls(day=day, limits=limits)
 
     def reserve(self, estimate_usd: float) -> bool:
         with self.lock:
-            if self.budget_usd is not None and (
-                self.spent_usd + self.in_flight_usd + estimate_usd > self.budget_usd
-            ):
-                return False
+            for limit in self.limits:
+                if limit.spent_usd + self.in_flight_usd + estimate_usd > limit.budget_usd:
+                    self.reached = self.reached or limit
+                    return False
             self.in_flight_usd += estimate_usd
             return True
 
     def settle(self, estimate_usd: float, cost_usd: float) -> None:
         with self.lock:
             self.in_flight_usd -= estimate_usd
-            self.spent_usd += cost_usd
+            for limit in self.limits:
+                limit.spent_usd += cost_usd
 
     def reason(self) -> str:
+        limit = self.reached or (self.limits[0] if self.limits else SpendLimit("LLM budget", 0))
         return (
-            f"LLM budget for {self.day.isoformat()} reached: ${self.spent_usd:.4f} of "
-            f"${self.budget_usd or 0:.2f} spent; the next day's runs continue"
+            f"{limit.scope} for {self.day.isoformat()} reached: ${limit.spent_usd:.4f} of "
+            f"${limit.budget_usd:.2f} spent; the next day's runs continue"
         )
+
+    def metrics(self) -> dict[str, float]:
+        """Spend against each budget, for the run's metadata."""
+        names = {"LLM budget": "llm"}
+        out: dict[str, float] = {}
+        for limit in self.limits:
+            prefix = names.get(limit.scope, "llm_integration")
+            out[f"{prefix}_daily_budget_usd"] = limit.budget_usd
+            out[f"{prefix}_spent_today_usd"] = round(limit.spent_usd, 6)
+        return out
 
 
 @dataclass
@@ -97,9 +143,10 @@ def extract_concurrently(
     concurrency: int,
     gate: SpendGate,
     estimate: Callable[[ExtractionInput], float] = lambda _: 0.0,
+    integration_id: int | None = None,
 ) -> CallResults:
     """Extract every input with at most ``concurrency`` calls in flight; each worker stores
-    its result before it reports back."""
+    its result (as paid by ``integration_id``) before it reports back."""
     results = CallResults()
     lock = threading.Lock()
 
@@ -114,7 +161,7 @@ def extract_concurrently(
         except BaseException:
             gate.settle(reserved, 0.0)
             raise
-        extraction_id = _store(database_url, digest, task, outcome)
+        extraction_id = _store(database_url, digest, task, outcome, integration_id)
         gate.settle(reserved, outcome.cost_usd)
         with lock:
             results.extraction_ids[digest] = extraction_id
@@ -145,9 +192,21 @@ def extract_concurrently(
     return results
 
 
-def _store(database_url: str, digest: str, task: TaskSpec, outcome: ExtractionOutcome) -> int:
+def _store(
+    database_url: str,
+    digest: str,
+    task: TaskSpec,
+    outcome: ExtractionOutcome,
+    integration_id: int | None,
+) -> int:
     with session_scope(database_url) as session:
-        return extraction_cache.save(session, content_hash=digest, task=task.name, outcome=outcome)
+        return extraction_cache.save(
+            session,
+            content_hash=digest,
+            task=task.name,
+            outcome=outcome,
+            integration_id=integration_id,
+        )
 
 
 def _count(results: CallResults, outcome: ExtractionOutcome) -> None:

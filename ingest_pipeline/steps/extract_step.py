@@ -11,12 +11,13 @@ from sqlalchemy.orm import Session
 from ingest_pipeline.domain import ExtractionInput
 from ingest_pipeline.extraction.extractor import Extractor
 from ingest_pipeline.extraction.tasks import TaskSpec
-from ingest_pipeline.steps.concurrent_extraction import SpendGate, extract_concurrently, spent_on
+from ingest_pipeline.steps.concurrent_extraction import SpendGate, extract_concurrently
 from ingest_pipeline.steps.partition_lease import ensure_still_held
 from ingest_pipeline.steps.step_context import StepContext, Stopwatch, claimed_batches
 from ingest_pipeline.store import extraction_cache, ledger
 from ingest_pipeline.store.blobs import load_parsed
 from ingest_pipeline.store.database import session_scope
+from ingest_pipeline.store.integrations import LLM_BUDGET_OPTION
 from ingest_pipeline.store.models import IngestItem
 from ingest_pipeline.streams.stream_kind import StreamKind, UnparseableItem
 
@@ -64,8 +65,9 @@ def extract_partition(
     the items are marked in a third.
 
     With ``daily_budget_usd``, no call starts once the deployment's spend for ``today``
-    (UTC) would pass it: the remaining items wait at ``parsed`` with the reason, and a
-    later run (the nightly one, after midnight UTC) extracts them.
+    (UTC) would pass it, nor once the integration's own spend would pass its
+    ``llm_daily_budget_usd`` option: the remaining items wait at ``parsed`` with the reason,
+    and a later run (the nightly one, after midnight UTC) extracts them.
     """
     watch = Stopwatch()
     if batch_threshold is not None and _batch_capable(extractor):
@@ -86,10 +88,11 @@ def extract_partition(
     cost = 0.0
     last_id = 0
     day = today or dt.datetime.now(dt.UTC).date()
-    gate = SpendGate(
-        day=day,
+    gate = SpendGate.for_day(
+        ctx.database_url,
+        day,
         budget_usd=daily_budget_usd,
-        spent_usd=spent_on(ctx.database_url, day) if daily_budget_usd is not None else 0.0,
+        integration=integration_budget(ctx),
     )
     estimate = getattr(extractor, "estimated_cost", None)
     while True:
@@ -118,6 +121,7 @@ def extract_partition(
             concurrency=concurrency,
             gate=gate,
             estimate=(lambda item: float(estimate(task, item))) if estimate else lambda _: 0.0,
+            integration_id=ctx.integration.id,
         )
         known.update(calls.extraction_ids)
         totals.update(calls.totals)
@@ -143,11 +147,6 @@ def extract_partition(
                 updates.append(ledger.finish(item_id, "failed", reason=reason))
         with session_scope(ctx.database_url) as session:
             ledger.mark(session, updates)
-    budget = (
-        {"llm_daily_budget_usd": daily_budget_usd, "llm_spent_today_usd": round(gate.spent_usd, 6)}
-        if daily_budget_usd is not None
-        else {}
-    )
     return {
         "extracted": totals["extracted"],
         "extraction_calls": totals["extraction_calls"],
@@ -158,10 +157,18 @@ def extract_partition(
         "inputs_truncated": totals["inputs_truncated"],
         "cost_usd": round(cost, 6),
         "waiting_for_llm_budget": totals["waiting_for_llm_budget"],
-        **budget,
+        **gate.metrics(),
         "extractor_model": extractor.model,
         "gpt_seconds": watch.seconds(),
     }
+
+
+def integration_budget(ctx: StepContext) -> tuple[int, str, float] | None:
+    """The integration's own daily LLM budget (its ``llm_daily_budget_usd`` option), if set."""
+    budget = ctx.integration.options.get(LLM_BUDGET_OPTION)
+    if budget is None:
+        return None
+    return ctx.integration.id, ctx.integration.partition_key, float(budget)
 
 
 def prepare_inputs(

@@ -31,9 +31,18 @@ def lookup(
     return {key: value for key, value in rows}
 
 
-def save(session: Session, *, content_hash: str, task: str, outcome: ExtractionOutcome) -> int:
-    """Store one outcome (kept if the same key is already stored) and return its id."""
+def save(
+    session: Session,
+    *,
+    content_hash: str,
+    task: str,
+    outcome: ExtractionOutcome,
+    integration_id: int | None = None,
+) -> int:
+    """Store one outcome (kept if the same key is already stored) and return its id;
+    ``integration_id`` is the integration whose run paid for it."""
     row = {
+        "integration_id": integration_id,
         "content_hash": content_hash,
         "task": task,
         "model": outcome.model,

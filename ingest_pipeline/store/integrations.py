@@ -18,6 +18,10 @@ class IntegrationNotFound(LookupError):
     """No integration has that partition key or name."""
 
 
+# The option holding an integration's own daily LLM budget (USD, UTC day); absent: none.
+LLM_BUDGET_OPTION = "llm_daily_budget_usd"
+
+
 def partition_key_for(provider: str, integration_id: int) -> str:
     """The Dagster dynamic partition key: ``<provider>-<id>`` (never ``|`` or ``,``)."""
     return f"{_KEY_SAFE.sub('-', provider.lower())}-{integration_id}"
@@ -87,6 +91,19 @@ def list_integrations(
     if stream is not None:
         query = query.where(Integration.stream == stream)
     return list(session.scalars(query))
+
+
+def set_llm_budget(session: Session, integration: Integration, usd: float | None) -> None:
+    """Set (or, with None, clear) the integration's own daily LLM budget in USD."""
+    if usd is not None and usd < 0:
+        raise ValueError(f"an LLM budget cannot be negative (got {usd})")
+    options = dict(integration.options or {})
+    if usd is None:
+        options.pop(LLM_BUDGET_OPTION, None)
+    else:
+        options[LLM_BUDGET_OPTION] = usd
+    integration.options = options
+    session.flush()
 
 
 def set_status(session: Session, integration: Integration, status: str) -> None:

@@ -203,10 +203,18 @@ class Attachment(Base):
 
 
 class LlmExtraction(Base):
-    """The extraction cache: one result per (content hash, task, model, prompt version)."""
+    """The extraction cache: one result per (content hash, task, model, prompt version).
+
+    ``integration_id`` is the integration whose run paid for the call (None for results
+    stored before spend was attributed); ``cost_usd`` with ``created_at`` is what the daily
+    LLM budgets count.
+    """
 
     __tablename__ = "llm_extractions"
-    __table_args__ = (sa.UniqueConstraint("content_hash", "task", "model", "prompt_version"),)
+    __table_args__ = (
+        sa.UniqueConstraint("content_hash", "task", "model", "prompt_version"),
+        sa.Index("ix_llm_extractions_created_at_integration", "created_at", "integration_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     content_hash: Mapped[str] = mapped_column(sa.String(64))
@@ -219,6 +227,7 @@ class LlmExtraction(Base):
     cost_usd: Mapped[float] = mapped_column(default=0.0)
     request_id: Mapped[str | None] = mapped_column(sa.String(128))
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    integration_id: Mapped[int | None] = mapped_column(sa.Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

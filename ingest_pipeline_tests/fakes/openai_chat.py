@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import bpe_openai
+
 from ingest_pipeline_tests.fakes.openai_http import error_body
 
 FAULT_KINDS: tuple[str, ...] = ("429", "500", "refusal", "invalid_json", "length", "slow")
@@ -95,14 +97,18 @@ class OpenAIStats:
         return counts
 
 
-def approx_tokens(text: str) -> int:
-    """About one token per four characters, as OpenAI's rule of thumb."""
-    return (len(text) + 3) // 4
+_O200K = bpe_openai.get_encoding("o200k_base")
+
+
+def text_tokens(text: str) -> int:
+    """Tokens of ``text`` in gpt-4o's encoding (o200k_base), as OpenAI counts them."""
+    return len(_O200K.encode_ordinary(text))
 
 
 def prompt_tokens(messages: list[dict]) -> int:
-    """The prompt tokens of a chat completion's messages (`approx_tokens` of their text)."""
-    return sum(approx_tokens(_message_text(m)) for m in messages)
+    """The prompt tokens OpenAI bills for a chat completion: each message's text in
+    o200k_base plus 3 framing tokens, and 3 that prime the reply."""
+    return 3 + sum(3 + text_tokens(_message_text(m)) for m in messages)
 
 
 def _message_text(message: dict) -> str:
@@ -236,18 +242,18 @@ def completion_body(
     content: str | None = None if result is None else json.dumps(result)
     refusal = None
     finish_reason = "stop"
-    completion_tokens = approx_tokens(content or "")
+    completion_tokens = text_tokens(content or "")
     if fault == "refusal" or content is None:
         content, refusal = None, REFUSAL
-        completion_tokens = approx_tokens(REFUSAL)
+        completion_tokens = text_tokens(REFUSAL)
     elif fault == "invalid_json":
         content = content[:-1] + ",}"  # a trailing comma: never valid JSON
-        completion_tokens = approx_tokens(content)
+        completion_tokens = text_tokens(content)
     elif fault == "length":
         content = content[: max(1, len(content) // 2)]  # a proper prefix of an object
         finish_reason = "length"
         limit = request.body.get("max_completion_tokens") or request.body.get("max_tokens")
-        completion_tokens = int(limit) if isinstance(limit, int) else approx_tokens(content)
+        completion_tokens = int(limit) if isinstance(limit, int) else text_tokens(content)
     prompt = prompt_tokens(request.messages)
     return {
         "id": completion_id,

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import bpe_openai
 import httpx
 import openai
 import pydantic
@@ -90,9 +91,10 @@ def test_chat_completion_returns_the_responders_dict_and_usage(fake: FakeOpenAI)
     assert json.loads(choice.message.content) == {"title": "Senior Engineer", "skills": ["python"]}
     usage = completion.usage
     assert usage is not None
-    prompt_chars = sum(len(m["content"]) for m in MESSAGES)
-    assert abs(usage.prompt_tokens - prompt_chars / 4) <= 2
-    assert usage.completion_tokens == (len(choice.message.content) + 3) // 4
+    # Counted as OpenAI bills gpt-4o: o200k_base tokens, 3 framing a message, 3 for the reply.
+    o200k = bpe_openai.get_encoding("o200k_base")
+    assert usage.prompt_tokens == 3 + sum(3 + len(o200k.encode(m["content"])) for m in MESSAGES)
+    assert usage.completion_tokens == len(o200k.encode(choice.message.content))
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
 
     [request] = fake.requests
@@ -523,7 +525,8 @@ def test_the_request_over_the_rpm_is_a_429_of_type_requests() -> None:
 
 
 def test_a_big_prompt_hits_the_token_limit() -> None:
-    big: Any = [{"role": "user", "content": "x" * 3200}]  # 800 tokens
+    # 794 words of one token each, 3 framing the message, 3 priming the reply: 800 tokens.
+    big: Any = [{"role": "user", "content": " word" * 794}]
     with FakeOpenAI(limits={"*": RateLimit(rpm=100, tpm=1000)}, clock=ManualClock()) as fake:
         client = client_for(fake)
         assert raw_create(client, messages=big).headers["x-ratelimit-remaining-tokens"] == "200"

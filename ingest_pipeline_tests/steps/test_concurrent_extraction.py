@@ -4,8 +4,11 @@ paying at the day's LLM budget, against the local OpenAI-compatible server."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import openai as openai_errors
@@ -22,7 +25,7 @@ from ingest_pipeline.steps.parse_step import parse_partition
 from ingest_pipeline.steps.step_context import IntegrationInfo, StepContext
 from ingest_pipeline.store import ledger
 from ingest_pipeline.store.database import get_engine, session_scope
-from ingest_pipeline.store.integrations import find_integration
+from ingest_pipeline.store.integrations import find_integration, set_llm_budget
 from ingest_pipeline.store.ledger import PartitionKey
 from ingest_pipeline.streams.registry import get_stream
 from ingest_pipeline.streams.stream_kind import ParseOptions
@@ -43,13 +46,19 @@ def server() -> Iterator[FakeOpenAI]:
         yield fake
 
 
-def parsed_partition(db_url: str) -> StepContext:
-    """The sample's DAY listed, fetched and parsed, ready for the gpt step."""
-    key = register_mailbox(db_url, SAMPLE_MBOX)
+def copy_of_sample(folder: Path) -> Path:
+    copy = folder / "copy.mbox"
+    shutil.copyfile(SAMPLE_MBOX, copy)
+    return copy
+
+
+def parsed_partition(db_url: str, mailbox: Path = SAMPLE_MBOX) -> StepContext:
+    """The mailbox's DAY listed, fetched and parsed, ready for the gpt step."""
+    key = register_mailbox(db_url, mailbox)
     with session_scope(db_url) as session:
         info = IntegrationInfo.of(find_integration(session, key))
     ctx = StepContext(db_url, info, PartitionKey(info.id, DAY, "mail"), uuid.uuid4().hex)
-    source = build_source(provider="mailbox", account=str(SAMPLE_MBOX))
+    source = build_source(provider="mailbox", account=str(mailbox))
     enumerate_partition(ctx, source)
     fetch_partition(ctx, source)
     parse_partition(ctx, kind=MAIL, options=ParseOptions())
@@ -106,6 +115,45 @@ def test_the_daily_budget_stops_paying_and_the_next_day_continues(
 
     assert second["extraction_calls"] == 10 - paid and second["waiting_for_llm_budget"] == 0
     assert server.stats.chat_ok == 10  # every input paid for once
+
+
+def test_an_integrations_own_budget_stops_only_its_runs(
+    sqlite_url: str, server: FakeOpenAI, tmp_path: Path
+) -> None:
+    one_call = 0.0006
+    limited = parsed_partition(sqlite_url)
+    with session_scope(sqlite_url) as session:
+        row = find_integration(session, limited.integration.partition_key)
+        set_llm_budget(session, row, 2 * one_call)
+        limited = replace(limited, integration=IntegrationInfo.of(row))
+    other = parsed_partition(sqlite_url, mailbox=copy_of_sample(tmp_path))
+
+    first = extract(limited, server, concurrency=2, today=TODAY)
+    second = extract(other, server, concurrency=2, today=TODAY)
+
+    paid = first["extraction_calls"]
+    assert 1 <= paid < 10 and first["waiting_for_llm_budget"] == 10 - paid
+    assert first["llm_integration_daily_budget_usd"] == 2 * one_call
+    assert first["llm_integration_spent_today_usd"] <= 2 * one_call
+    with get_engine(sqlite_url).connect() as c:
+        reasons = {
+            row[0]
+            for row in c.execute(
+                sa.text("select last_error from ingest_items where step = 'parsed'")
+            )
+        }
+    assert len(reasons) == 1
+    [reason] = reasons
+    assert reason.startswith(f"LLM budget of {limited.integration.partition_key} for {TODAY}")
+    # The other integration has no budget of its own: it pays for what the first did not.
+    assert second["waiting_for_llm_budget"] == 0
+    assert second["extraction_calls"] == 10 - paid
+    spent = sa.text("select integration_id, count(*) from llm_extractions group by 1")
+    with get_engine(sqlite_url).connect() as c:
+        assert dict(c.execute(spent).all()) == {
+            limited.integration.id: paid,
+            other.integration.id: 10 - paid,
+        }
 
 
 def test_a_run_stopped_by_an_error_keeps_every_result_it_paid_for(
