@@ -10,7 +10,7 @@ import pytest
 
 from ingest_pipeline.domain import FetchError, RawItem, Window
 from ingest_pipeline.sources.base import CredentialsRevoked
-from ingest_pipeline.sources.gmail.quota_budget import QuotaBudget
+from ingest_pipeline.sources.quota_budget import QuotaBudget
 from ingest_pipeline_tests.fakes.gmail_server import FakeGmail
 from ingest_pipeline_tests.gmail_fixtures import (
     USER,
@@ -147,7 +147,7 @@ def test_quota_budget_never_lets_a_minute_pass_the_limit() -> None:
     def sleep(seconds: float) -> None:
         clock[0] += seconds
 
-    budget = QuotaBudget(units_per_minute=15_000, capacity=250, clock=lambda: clock[0], sleep=sleep)
+    budget = QuotaBudget(limit=15_000, capacity=250, clock=lambda: clock[0], sleep=sleep)
     for _ in range(400):
         budget.acquire(250)
         spent.append((clock[0], 250))

@@ -48,7 +48,7 @@ from ingest_pipeline.sources.gmail.gmail_client import (
     retry_after_seconds,
     revoked,
 )
-from ingest_pipeline.sources.gmail.quota_budget import QuotaBudget
+from ingest_pipeline.sources.quota_budget import QuotaBudget
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class GmailSource:
         self._now = now
         self._random = random.Random()
         self.budget = QuotaBudget(
-            units_per_minute=options.units_per_minute,
+            limit=options.units_per_minute,
             capacity=UNITS["messages.get"] * options.batch_size,
             sleep=sleep,
         )

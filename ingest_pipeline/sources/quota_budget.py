@@ -1,8 +1,9 @@
-"""A client-side budget that keeps one Gmail user under its quota units per minute.
+"""A client-side budget that keeps one account under a provider's quota per time window:
+Gmail's units per user per minute, Outlook's 10,000 requests per mailbox per 10 minutes.
 
-A token bucket refilled at ``(limit - capacity) / 60`` units a second with room for one
-batch (``capacity``): no 60-second window can then see more than ``limit`` units, so the
-source runs just under the ceiling instead of bouncing off it with 429s.
+A token bucket refilled at ``(limit - capacity) / window`` units a second with room for one
+batch (``capacity``): no window can then see more than ``limit`` units, so the source runs
+just under the ceiling instead of bouncing off it with 429s.
 """
 
 from __future__ import annotations
@@ -13,20 +14,22 @@ from collections.abc import Callable
 
 
 class QuotaBudget:
-    """Blocks `acquire` until the units can be spent without passing the per-minute limit."""
+    """Blocks `acquire` until the units can be spent without passing the limit of
+    ``limit`` units per ``window_seconds`` (60 unless told otherwise)."""
 
     def __init__(
         self,
         *,
-        units_per_minute: int,
+        limit: int,
         capacity: int,
+        window_seconds: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if not 0 < capacity < units_per_minute:
-            raise ValueError("capacity must be positive and below the per-minute limit")
+        if not 0 < capacity < limit:
+            raise ValueError("capacity must be positive and below the per-window limit")
         self.capacity = capacity
-        self.rate = (units_per_minute - capacity) / 60.0
+        self.rate = (limit - capacity) / window_seconds
         self._clock = clock
         self._sleep = sleep
         self._tokens = float(capacity)
