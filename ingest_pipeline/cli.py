@@ -6,13 +6,13 @@ import argparse
 import datetime as dt
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
 from ingest_pipeline.cli_tables import print_summary, print_table
 from ingest_pipeline.extraction.tasks import TASKS
-from ingest_pipeline.integration_setup import check_gmail, check_local_path
+from ingest_pipeline.integration_setup import check_gmail, check_local_path, check_microsoft
 from ingest_pipeline.settings import get_settings
 from ingest_pipeline.sources.base import SourceError
 from ingest_pipeline.sources.registry import PROVIDERS, get_provider
@@ -22,6 +22,7 @@ from ingest_pipeline.store.database import session_scope
 from ingest_pipeline.store.migrate import upgrade
 from ingest_pipeline.store.models import SNAPSHOT_DAY
 from ingest_pipeline.store.partition_report import DayReport, day_reports, integration_statuses
+from ingest_pipeline.store.search_keywords import KEYWORD_SEARCH_OPTION
 from ingest_pipeline.streams.registry import get_stream
 
 SAMPLE_NAME = "sample-mailbox"
@@ -62,6 +63,10 @@ def _redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+# The providers whose listings can search for the tenant's keywords.
+KEYWORD_PROVIDERS = ("gmail", "outlook")
+
+
 def add_integration(
     *,
     provider: str,
@@ -74,6 +79,11 @@ def add_integration(
     query: str | None = None,
     label: str | None = None,
     api_endpoint: str | None = None,
+    mailbox: str | None = None,
+    graph_url: str | None = None,
+    authority_host: str | None = None,
+    folder: str | None = None,
+    keyword_search: bool = False,
 ) -> tuple[str, int]:
     """Check the source, store the integration, register its Dagster partition; returns key.
 
@@ -96,12 +106,27 @@ def add_integration(
         if not path:
             raise UsageError(f"--provider {provider} needs --path ({spec.help})")
         checked = check_local_path(provider, path)
+    elif spec.account_kind == "Microsoft":
+        checked = check_microsoft(
+            provider,
+            credentials_file,
+            mailbox=mailbox,
+            graph_url=graph_url,
+            authority_host=authority_host,
+            folder=folder,
+        )
     else:
         if not credentials_file:
             raise UsageError(
                 f"--provider {provider} needs --credentials FILE (OAuth or service account)"
             )
         checked = check_gmail(credentials_file, query=query, label=label, api_endpoint=api_endpoint)
+    if keyword_search:
+        if provider not in KEYWORD_PROVIDERS:
+            raise UsageError(
+                f"--keyword-search narrows mail listings ({', '.join(KEYWORD_PROVIDERS)})"
+            )
+        checked = replace(checked, options={**checked.options, KEYWORD_SEARCH_OPTION: True})
     url = _migrated_url()
     with session_scope(url) as session:
         if name and integrations_repo.find_by_name(session, name):
@@ -135,6 +160,11 @@ def cmd_integrations_add(args: argparse.Namespace) -> int:
         query=args.query,
         label=args.label,
         api_endpoint=args.api_endpoint,
+        mailbox=args.mailbox,
+        graph_url=args.graph_url,
+        authority_host=args.authority_host,
+        folder=args.folder,
+        keyword_search=args.keyword_search,
     )
     print(key)
     return 0
@@ -364,7 +394,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="mailbox: mbox, Maildir or .eml folder; vcard: .vcf file or folder; "
         "ics: .ics file or folder",
     )
-    add.add_argument("--credentials", help="gmail: OAuth authorized-user or service-account JSON")
+    add.add_argument(
+        "--credentials",
+        help="gmail: OAuth authorized-user or service-account JSON; outlook, "
+        "microsoft-contacts: client-credentials or refresh-token JSON (default: MS_* variables)",
+    )
+    add.add_argument("--mailbox", help="outlook, microsoft-contacts: the user id or UPN to read")
+    add.add_argument("--graph-url", help="outlook, microsoft-contacts: Graph base URL (https)")
+    add.add_argument("--authority-host", help="outlook, microsoft-contacts: sign-in host (https)")
+    add.add_argument("--folder", help="outlook: mail folder to read (default inbox)")
+    add.add_argument(
+        "--keyword-search",
+        action="store_true",
+        help="gmail, outlook: list only mail mentioning the roles the tenant's candidates want",
+    )
     add.add_argument("--query", help="gmail: extra search query (keywords, operators)")
     add.add_argument("--label", help="gmail: only messages with this label")
     add.add_argument("--api-endpoint", help="gmail: API base URL (default Google's)")

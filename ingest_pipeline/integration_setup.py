@@ -58,3 +58,51 @@ def check_gmail(
     if not address:
         raise SourceError("Gmail's getProfile answered without an email address")
     return CheckedAccount(account=str(address), options=options, credentials=ciphertext)
+
+
+def check_microsoft(
+    provider: str,
+    credentials_file: str | None,
+    *,
+    mailbox: str | None = None,
+    graph_url: str | None = None,
+    authority_host: str | None = None,
+    folder: str | None = None,
+) -> CheckedAccount:
+    """Sign in with the credentials (a file, else ``MS_*`` variables), read the mailbox's
+    user from Graph (the cheap access check), then encrypt the credentials for storage.
+
+    The account is the mailbox's user principal name; a delegated grant reads its own
+    mailbox, an app-only one the ``mailbox`` given (else ``MS_MAILBOX_USER_ID``)."""
+    from ingest_pipeline.sources.microsoft.ms_credentials import (
+        credentials_from_environment,
+        https_only,
+        load_credentials_file,
+    )
+
+    if credentials_file:
+        info, env_mailbox = load_credentials_file(credentials_file), None
+    else:
+        info, env_mailbox = credentials_from_environment()
+    mailbox = mailbox or env_mailbox or ""
+    if info["type"] == "client_credentials" and not mailbox:
+        raise SourceError(
+            "app-only Microsoft credentials read a named mailbox: give --mailbox USER "
+            "(or MS_MAILBOX_USER_ID)"
+        )
+    options: dict[str, Any] = {}
+    if graph_url:
+        options["graph_url"] = https_only(graph_url, what="--graph-url")
+    if authority_host:
+        options["authority_host"] = https_only(authority_host, what="--authority-host")
+    if folder:
+        options["folder"] = folder
+    ciphertext = encrypt(info, key=get_settings().credentials_key)
+    source = build_source(
+        provider=provider, account=mailbox or "me", options=options, credentials=info
+    )
+    profile = source.profile()  # type: ignore[attr-defined]
+    address = profile.get("userPrincipalName") or profile.get("mail") or profile.get("id")
+    if not address:
+        raise SourceError("Microsoft Graph answered without the mailbox's name")
+    return CheckedAccount(account=str(address), options=options, credentials=ciphertext)

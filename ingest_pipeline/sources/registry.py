@@ -34,6 +34,12 @@ class ProviderSpec:
     needs: Literal["path", "credentials"]
     build: Callable[[SourceConfig], Source]
     help: str
+    account_label: str = ""
+
+    @property
+    def account_kind(self) -> str:
+        """What a person calls the account in "Reconnect your <kind> account"."""
+        return self.account_label or self.name.capitalize()
 
 
 def _mailbox(config: SourceConfig) -> Source:
@@ -66,6 +72,7 @@ def _gmail(config: SourceConfig) -> Source:
         options=GmailOptions(
             query=options.get("query"),
             label=options.get("label"),
+            keywords=tuple(options.get("keywords") or ()),
             endpoint=GmailEndpoint(api_endpoint=options.get("api_endpoint") or GOOGLE_ENDPOINT),
             units_per_minute=int(options.get("units_per_minute", 15_000)),
         ),
@@ -73,11 +80,62 @@ def _gmail(config: SourceConfig) -> Source:
     )
 
 
+def _graph_account(config: SourceConfig) -> Any:
+    from ingest_pipeline.settings import get_settings
+    from ingest_pipeline.sources.microsoft.graph_mailbox import GraphAccount
+    from ingest_pipeline.sources.microsoft.ms_credentials import GraphEndpoint, check_credentials
+
+    if not config.credentials:
+        raise SourceError("this Microsoft integration has no stored credentials; add it again")
+    settings = get_settings()
+    endpoint = GraphEndpoint(
+        graph_url=config.options.get("graph_url") or settings.ms_graph_url,
+        authority_host=config.options.get("authority_host") or settings.ms_authority_host,
+        ca_bundle=settings.ms_ca_bundle,
+    )
+    credentials = check_credentials(config.credentials, origin="the stored credentials")
+    return GraphAccount(credentials=credentials, mailbox=config.account, endpoint=endpoint)
+
+
+def _outlook(config: SourceConfig) -> Source:
+    from ingest_pipeline.sources.microsoft.outlook_source import OutlookOptions, OutlookSource
+
+    options = OutlookOptions(
+        folder=config.options.get("folder") or "inbox",
+        keywords=tuple(config.options.get("keywords") or ()),
+    )
+    return OutlookSource(_graph_account(config), options=options, sync_state=config.sync_state)
+
+
+def _microsoft_contacts(config: SourceConfig) -> Source:
+    from ingest_pipeline.sources.microsoft.ms_contacts_source import MicrosoftContactsSource
+
+    return MicrosoftContactsSource(_graph_account(config), sync_state=config.sync_state)
+
+
 PROVIDERS: dict[str, ProviderSpec] = {
     spec.name: spec
     for spec in (
         ProviderSpec("mailbox", ("mail",), "path", _mailbox, "mbox file, Maildir or .eml folder"),
-        ProviderSpec("gmail", ("mail",), "credentials", _gmail, "Gmail through the Gmail API"),
+        ProviderSpec(
+            "gmail", ("mail",), "credentials", _gmail, "Gmail through the Gmail API", "Google"
+        ),
+        ProviderSpec(
+            "outlook",
+            ("mail",),
+            "credentials",
+            _outlook,
+            "Outlook mail through Microsoft Graph",
+            "Microsoft",
+        ),
+        ProviderSpec(
+            "microsoft-contacts",
+            ("contacts",),
+            "credentials",
+            _microsoft_contacts,
+            "Outlook contacts through Microsoft Graph",
+            "Microsoft",
+        ),
         ProviderSpec("vcard", ("contacts",), "path", _vcard, ".vcf file or folder of them"),
         ProviderSpec("ics", ("calendar_events",), "path", _ics, ".ics file or folder of them"),
     )

@@ -40,7 +40,10 @@ def fetch_partition(
             capped = f"time cap of {max_seconds:g}s per run reached; the next run continues"
             break
         by_external = {item.external_id: item for item in items}
-        refs = [ItemRef(external_id=i.external_id, received_at=i.received_at) for i in items]
+        refs = [
+            ItemRef(external_id=i.external_id, received_at=i.received_at, version=i.version)
+            for i in items
+        ]
         blobs: list[tuple[str, bytes]] = []
         updates: list[dict[str, Any]] = []
         for outcome in source.fetch(refs):

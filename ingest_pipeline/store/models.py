@@ -252,7 +252,12 @@ class JobPostingRow(Base):
 
 
 class Candidate(Base):
-    """A person who applied; ``candidate_key`` is the lowercased email (or ``name:<name>``)."""
+    """A person who applied; ``candidate_key`` is the lowercased email (or ``name:<name>``).
+
+    ``preferred_roles`` are the roles the candidate is looking for, as the application
+    stores them ("Data Engineer"); mail integrations with keyword search list only messages
+    that mention the tenant's most wanted ones (`search_keywords`).
+    """
 
     __tablename__ = "candidates"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "candidate_key"),)
@@ -268,6 +273,7 @@ class Candidate(Base):
     years_experience: Mapped[float | None]
     links: Mapped[list[str]] = mapped_column(JSON)
     summary: Mapped[str | None] = mapped_column(sa.Text)
+    preferred_roles: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class JobApplicationRow(Base):

@@ -80,7 +80,7 @@ def test_revoked_access_disables_the_integration_and_asks_to_reconnect(
         assert row.status == "disabled"
         notes = session.scalars(sa.select(Notification)).all()
         assert [n.kind for n in notes] == ["reconnect_account"]
-        assert "Reconnect your Gmail account" in notes[0].message
+        assert "Reconnect your Google account" in notes[0].message
     assert server.stats.token_refreshes <= 2  # no retry storm
 
 

@@ -31,6 +31,7 @@ def candidate(i: int, **changes: Any) -> dict[str, Any]:
         "years_experience": float(i),
         "links": [],
         "summary": f"summary {i}",
+        "preferred_roles": None,
     }
     row.update(changes)
     return row

@@ -58,10 +58,12 @@ NETWORK_ERRORS = (httplib2.HttpLib2Error, OSError, socket.timeout, ConnectionErr
 
 @dataclass(frozen=True)
 class GmailOptions:
-    """An integration's Gmail settings: extra query and label, endpoint, limits."""
+    """An integration's Gmail settings: extra query and label, keywords any of which a
+    message must mention (the tenant's, refreshed each run), endpoint, limits."""
 
     query: str | None = None
     label: str | None = None
+    keywords: tuple[str, ...] = ()
     endpoint: GmailEndpoint = field(default_factory=GmailEndpoint)
     units_per_minute: int = 15_000
     batch_size: int = 50
@@ -120,7 +122,8 @@ class GmailSource:
         window = require_window(window, what="Gmail")
         state = json.loads(cursor) if cursor else {}
         is_today = window.contains(self._now())
-        if state.get("mode", "history") == "history" and is_today and self._state.get("history_id"):
+        history = is_today and self._state.get("history_id") and not self.options.keywords
+        if state.get("mode", "history") == "history" and history:
             try:
                 yield from self._history_pages(state)
                 return
@@ -171,6 +174,7 @@ class GmailSource:
                 f"before:{int(window.end.timestamp())}",
                 f"label:{self.options.label}" if self.options.label else None,
                 self.options.query,
+                _any_of(self.options.keywords),
             )
             if part
         )
@@ -305,6 +309,13 @@ class GmailSource:
         if isinstance(error, HttpError):
             delay = max(delay, retry_after_seconds(error, 0.0))
         return delay
+
+
+def _any_of(keywords: Sequence[str]) -> str | None:
+    """Gmail search syntax for "mentions any of these": ``{"data engineer" python}``."""
+    terms = [k.replace('"', " ").strip() for k in keywords]
+    quoted = [f'"{t}"' if " " in t else t for t in terms if t]
+    return "{" + " ".join(quoted) + "}" if quoted else None
 
 
 class HistoryExpired(Exception):

@@ -42,10 +42,14 @@ class ContactsKind:
 
     def parse(self, data: bytes, options: ParseOptions) -> dict[str, Any]:
         # Imported here: vobject and phonenumbers are needed by contacts runs only.
-        from ingest_pipeline.streams.contacts import vcard_parser
+        from ingest_pipeline.streams.contacts import json_contacts, vcard_parser
 
+        region = options.default_phone_region
         try:
-            card = vcard_parser.parse_card(data, default_region=options.default_phone_region)
+            if json_contacts.is_json_contact(data):
+                card = json_contacts.parse_json_contact(data, default_region=region)
+            else:
+                card = vcard_parser.parse_card(data, default_region=region)
         except UnparseableCard as exc:
             raise UnparseableItem(str(exc)) from exc
         return card.to_json()

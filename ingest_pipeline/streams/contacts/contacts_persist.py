@@ -4,7 +4,9 @@ Every card is stored as a contact source; the contact's fields are then recomput
 all its live sources, so a person described by Google, Outlook and a vCard export is one
 row holding the union of their emails and phones. Each card's outcome is recorded in
 ``imported_contacts``: ``created`` (a new person), ``updated`` (the person changed) or
-``skipped`` (the contact already had everything the card says).
+``skipped`` (the contact already had everything the card says). A card the source removed
+(a Graph ``@removed`` entry, a People ``metadata.deleted`` person) marks its source deleted
+and keeps the last data it gave; the contact is deleted when no live source is left.
 """
 
 from __future__ import annotations
@@ -65,6 +67,12 @@ def persist_contacts(session: Session, batch: PersistBatch) -> PersistOutcome:
     for item in batch.items:
         card = cards.get(item.id)
         if card is None:
+            continue
+        if card.deleted and item.external_id not in index.sources:
+            gone = "removed at the source before it was ever imported: nothing to mark"
+            out.updates.append(ledger.finish(item.id, "skipped", step="persisted", reason=gone))
+            out.counts["items_skipped"] += 1
+            out.counts["contacts_skipped"] += 1
             continue
         contact_id = index.match(item.external_id, card)
         if contact_id is None:
@@ -147,8 +155,9 @@ def _store_source(
     contact_id: int,
     counts: Counter[str],
 ) -> None:
-    data = card.to_json()
     row = index.sources.get(item.external_id)
+    # A tombstone keeps what the source last said about the person; only the flag changes.
+    data = row.data if card.deleted and row is not None else card.to_json()
     if row is None:
         row = ContactSourceRow(
             contact_id=contact_id,

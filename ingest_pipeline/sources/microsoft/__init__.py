@@ -1,0 +1,1 @@
+"""Microsoft Graph sources: Outlook mail and Microsoft (Outlook) contacts."""
