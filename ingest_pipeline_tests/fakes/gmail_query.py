@@ -13,8 +13,10 @@ Terms are ANDed; a leading ``-`` negates one. Supported:
   ``smaller:`` (bytes, or with ``K``/``M``);
 - plain words and ``"quoted phrases"``: case-insensitive substring of the Subject or body text.
 
-Other operators are ignored, as are ``OR``, ``AND``, braces and parentheses (so ``a OR b``
-narrows like ``a b`` - unlike Gmail).
+- ``{a "b c"}``: any of the words or phrases in the braces (Gmail's OR group).
+
+Other operators are ignored, as are ``OR``, ``AND`` and parentheses outside braces (so
+``a OR b`` narrows like ``a b`` - unlike Gmail).
 """
 
 from __future__ import annotations
@@ -85,10 +87,21 @@ class Query:
         return all(predicate(message, labels) for predicate in self.predicates)
 
 
+_GROUP = re.compile(r"(-?)\{([^{}]*)\}")
+
+
 def parse_query(q: str, now: float) -> Query:
     """Parse Gmail search text; ``now`` (epoch seconds) anchors ``newer_than``/``older_than``."""
     query = Query()
-    for match in _TOKEN.finditer(q or ""):
+    for group in _GROUP.finditer(q or ""):
+        terms = [
+            (phrase or word).lower()
+            for _, _, _, phrase, word in _TOKEN.findall(group.group(2))
+            if phrase or (word and word not in ("OR", "AND"))
+        ]
+        predicate = _any_words(terms)
+        query.predicates.append(_negated(predicate) if group.group(1) else predicate)
+    for match in _TOKEN.finditer(_GROUP.sub(" ", q or "")):
         negate, operator, value, phrase, word = match.groups()
         predicate: Predicate | None
         if operator is not None:
@@ -110,6 +123,10 @@ def _negated(predicate: Predicate) -> Predicate:
 
 def _words(text: str) -> Predicate:
     return lambda m, labels: text in m.subject_lc or text in m.text_lc
+
+
+def _any_words(texts: list[str]) -> Predicate:
+    return lambda m, labels: any(t in m.subject_lc or t in m.text_lc for t in texts)
 
 
 def _has_label(label: str) -> Predicate:

@@ -40,6 +40,26 @@ def test_enumerate_lists_exactly_the_days_messages(gmail: tuple[FakeGmail, dict[
     assert server.stats.by_method["messages.list"] >= 1
 
 
+def test_keywords_narrow_the_listing_to_messages_that_mention_any_of_them() -> None:
+    with FakeGmail() as server:
+        token = server.add_user(USER)
+        noon = dt.datetime.combine(DAY, dt.time(12), tzinfo=dt.UTC)
+        subjects = ["Data Engineer role", "Rust developer wanted", "Lunch on Friday", "Sales"]
+        for n, subject in enumerate(subjects):
+            raw = f"Subject: {subject}\nMessage-ID: <{n}@x>\n\nHello\n".encode()
+            server.add_message(USER, raw, internal_date=noon + dt.timedelta(minutes=n))
+        source = gmail_source(
+            server, credentials_info(server, token), keywords=("data engineer", "Rust")
+        )
+
+        refs = [ref for page in source.enumerate(Window.for_day(DAY), None) for ref in page.items]
+        fetched = list(source.fetch(refs))
+
+    assert sorted(
+        item.data.split(b"\n", 1)[0] for item in fetched if isinstance(item, RawItem)
+    ) == [b"Subject: Data Engineer role", b"Subject: Rust developer wanted"]
+
+
 def test_enumerate_pages_and_resumes_from_its_cursor() -> None:
     with FakeGmail() as server:
         token = server.add_user(USER)
