@@ -58,6 +58,8 @@ class ServerStats:
     request, and a batch answered as a whole by ``next_statuses`` or for being malformed).
     ``rate_limited`` counts calls refused by the real quota window, ``faults_injected`` the
     calls answered by ``FaultPlan.share``; ``dropped`` and ``slowed`` count HTTP requests.
+    ``people_calls_by_user``/``calendar_calls_by_user`` count each user's authenticated calls
+    to those APIs (what their per-user quotas see, refused calls included).
     """
 
     requests: int = 0
@@ -73,6 +75,8 @@ class ServerStats:
     faults_injected: int = 0
     dropped: int = 0
     slowed: int = 0
+    people_calls_by_user: Counter[str] = field(default_factory=Counter)
+    calendar_calls_by_user: Counter[str] = field(default_factory=Counter)
 
 
 class QuotaWindow:

@@ -1,4 +1,5 @@
-"""A local Gmail API v1 server for tests, spoken to by the real ``googleapiclient``/google-auth.
+"""A local Google API server for tests - Gmail API v1, People API v1 (contacts) and Calendar
+API v3 behind one OAuth token endpoint - spoken to by the real ``googleapiclient``/google-auth.
 
     with FakeGmail() as gmail:
         refresh = gmail.add_user("ann@example.com")
@@ -14,11 +15,18 @@ Paths (under ``base_url``), as the client sends them:
 - ``POST token`` - Google's OAuth token endpoint (refresh_token grant only);
 - ``GET gmail/v1/users/{userId}/profile|messages|messages/{id}|messages/{id}/attachments/{id}|
   history|labels`` - the read-only Gmail methods (see `Mailbox`);
-- ``POST batch/gmail/v1`` (and ``POST batch``) - Google's batch endpoint.
+- ``GET v1/people/me/connections``, ``GET calendars/{calendarId}/events`` and
+  ``GET users/me/calendarList`` (also under ``calendar/v3/``) - see `google_workspace`;
+- ``POST batch/gmail/v1`` (and ``POST batch``, ``batch/calendar/v3``, ``batch/people/v1``) -
+  Google's batch endpoint; every part may call any of the three APIs.
 
 ``service.new_batch_http_request()`` builds its URI from the discovery document's rootUrl
 (``https://gmail.googleapis.com/batch``) and ignores ``api_endpoint``: give
 ``BatchHttpRequest`` an explicit ``batch_uri`` (``api_endpoint + "batch/gmail/v1"``).
+
+The same ``api_endpoint`` serves ``build("people", "v1")`` and ``build("calendar", "v3")``;
+``api_endpoint`` replaces the Calendar document's ``servicePath`` too, so its calls arrive as
+``calendars/...`` without ``calendar/v3/``.
 """
 
 from __future__ import annotations
@@ -48,12 +56,16 @@ from ingest_pipeline_tests.fakes.gmail_errors import (
 from ingest_pipeline_tests.fakes.gmail_mailbox import Mailbox
 from ingest_pipeline_tests.fakes.gmail_oauth import TokenIssuer
 from ingest_pipeline_tests.fakes.gmail_quota import METHOD_UNITS, FaultPlan, ServerStats
+from ingest_pipeline_tests.fakes.google_calendar import CalendarAccount
+from ingest_pipeline_tests.fakes.google_people import AddressBook
+from ingest_pipeline_tests.fakes.google_workspace import Workspace, api_of
+from ingest_pipeline_tests.fakes.google_workspace import route as workspace_route
 from ingest_pipeline_tests.fakes.local_http import LocalHTTPServer, ServedFake
 
-__all__ = ["FakeGmail", "FaultPlan", "ServerStats"]
+__all__ = ["FakeGmail", "FakeGoogle", "FaultPlan", "ServerStats"]
 
 TOKEN_PATH = "/token"
-BATCH_PATHS = ("/batch/gmail/v1", "/batch")
+BATCH_PATHS = ("/batch/gmail/v1", "/batch", "/batch/calendar/v3", "/batch/people/v1")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _USERS = r"/gmail/v1/users/([^/]+)"
 _ROUTES = [
@@ -67,22 +79,38 @@ _ROUTES = [
 
 
 class FakeGmail(ServedFake):
-    """Gmail API v1 on ``127.0.0.1:<random port>``, with faults, quota and counters.
+    """Gmail, People and Calendar APIs on ``127.0.0.1:<random port>``, with faults, quota and
+    counters.
 
-    Mutable while running: ``faults`` (a `FaultPlan`), ``latency`` (seconds added to every
-    HTTP request, once per batch), ``quota_units_per_minute`` (per user, sliding 60 s),
-    ``clock`` (monotonic seconds for quota and token expiry). ``stats`` counts what happened
-    (assign ``ServerStats()`` to reset); ``server_errors`` lists tracebacks of bugs in the fake.
+    Mutable while running: ``faults`` (a `FaultPlan`, for all three APIs), ``latency``
+    (seconds added to every HTTP request, once per batch), ``quota_units_per_minute`` (Gmail,
+    per user, sliding 60 s), ``people_requests_per_minute`` and
+    ``calendar_requests_per_minute`` (per user, sliding 60 s; None: unlimited),
+    ``calendar_quota_status`` (403 or 429, what a spent Calendar quota answers), ``clock``
+    (monotonic seconds for quota and token expiry), ``wall_clock`` (the UTC time written into
+    ``created``/``updated``/``updateTime``). ``stats`` counts what happened (assign
+    ``ServerStats()`` to reset); ``server_errors`` lists tracebacks of bugs in the fake.
     """
 
     def __init__(
-        self, *, latency: float = 0.0, quota_units_per_minute: int = 15_000, seed: int = 0
+        self,
+        *,
+        latency: float = 0.0,
+        quota_units_per_minute: int = 15_000,
+        seed: int = 0,
+        people_requests_per_minute: int | None = None,
+        calendar_requests_per_minute: int | None = None,
+        calendar_quota_status: int = 403,
     ) -> None:
         self.latency = latency
         self.quota_units_per_minute = quota_units_per_minute
+        self.people_requests_per_minute = people_requests_per_minute
+        self.calendar_requests_per_minute = calendar_requests_per_minute
+        self.calendar_quota_status = calendar_quota_status
         self.faults = FaultPlan()
         self.stats = ServerStats()
         self.clock: Callable[[], float] = time.monotonic
+        self.wall_clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
         self.server_errors: list[str] = []
         self._lock = threading.RLock()
         self._fault_rng = random.Random(seed)
@@ -90,6 +118,7 @@ class FakeGmail(ServedFake):
         self._mailboxes: dict[str, Mailbox] = {}
         self._tokens = TokenIssuer()
         self._sequence = 0
+        self._workspace = Workspace(seed=seed, now=lambda: self.wall_clock())
         self._http = LocalHTTPServer(
             self._serve,
             self._record_error,
@@ -113,12 +142,15 @@ class FakeGmail(ServedFake):
         client_secret: str = "test-secret",
         refresh_token: str | None = None,
     ) -> str:
-        """Create the mailbox (once) and a refresh token for it; returns the refresh token."""
+        """Create the mailbox, contacts and primary calendar (once) and a refresh token for
+        them; returns the refresh token."""
         with self._lock:
             key = email.lower()
             token = self._tokens.add_grant(key, client_id, client_secret, refresh_token)
             if key not in self._mailboxes:
                 self._mailboxes[key] = Mailbox(email, self._id_rng.randint(100_000, 5_000_000))
+            self._workspace.book(key)
+            self._workspace.account(key)
             return token
 
     def add_message(
@@ -163,6 +195,66 @@ class FakeGmail(ServedFake):
         """The user's current historyId."""
         with self._lock:
             return self._mailbox(email).history_id
+
+    def add_person(self, email: str, fields: dict[str, Any]) -> str:
+        """Add a contact (People API Person JSON: ``names``, ``emailAddresses``,
+        ``phoneNumbers``, ``organizations``, ``photos``...); returns ``people/c<digits>``."""
+        with self._lock:
+            return self._user_book(email).add(fields)
+
+    def update_person(self, email: str, resource_name: str, fields: dict[str, Any]) -> None:
+        """Replace the given fields of a contact (None removes one)."""
+        with self._lock:
+            self._user_book(email).update(resource_name, fields)
+
+    def delete_person(self, email: str, resource_name: str) -> None:
+        """Delete a contact: incremental syncs report it with ``metadata.deleted``."""
+        with self._lock:
+            self._user_book(email).delete(resource_name)
+
+    def expire_sync_tokens(self) -> None:
+        """Invalidate every People and Calendar sync token issued so far."""
+        with self._lock:
+            self._workspace.sync.expire()
+
+    def add_calendar(
+        self,
+        email: str,
+        calendar_id: str = "primary",
+        summary: str | None = None,
+        time_zone: str = "UTC",
+    ) -> str:
+        """Add a calendar to the user's list, or set the summary and zone of one (the primary
+        calendar exists from `add_user` on, with the address as its id); returns its id."""
+        with self._lock:
+            return self._user_account(email).add_calendar(calendar_id, summary, time_zone)
+
+    def add_event(self, email: str, calendar_id: str, event: dict[str, Any]) -> str:
+        """Store a Calendar API Event (``summary``, ``start``/``end`` as ``{"dateTime",
+        "timeZone"?}`` or ``{"date"}``, ``attendees``, ``organizer``, ``recurrence``...);
+        returns its id."""
+        with self._lock:
+            return self._user_account(email).add_event(calendar_id, event)
+
+    def update_event(
+        self, email: str, calendar_id: str, event_id: str, fields: dict[str, Any]
+    ) -> None:
+        """Change an event, a series, or one instance (``<id>_<YYYYMMDDTHHMMSSZ>``)."""
+        with self._lock:
+            self._user_account(email).update_event(calendar_id, event_id, fields)
+
+    def cancel_event(self, email: str, calendar_id: str, event_id: str) -> None:
+        """Cancel an event, a series, or one instance: ``status`` becomes ``cancelled``."""
+        with self._lock:
+            self._user_account(email).cancel_event(calendar_id, event_id)
+
+    def _user_book(self, email: str) -> AddressBook:
+        self._mailbox(email)
+        return self._workspace.book(email)
+
+    def _user_account(self, email: str) -> CalendarAccount:
+        self._mailbox(email)
+        return self._workspace.account(email)
 
     def _mailbox(self, email: str) -> Mailbox:
         try:
@@ -242,10 +334,10 @@ class FakeGmail(ServedFake):
     def _api_call(
         self, method: str, target: str, headers: dict[str, str], forced: int | None
     ) -> Reply:
-        """One Gmail API call: route, forced status, auth, injected fault, quota, then run."""
+        """One API call: route, forced status, auth, injected fault, quota, then run."""
         split = urlsplit(target)
         params = parse_qs(split.query, keep_blank_values=True)
-        route = _route(split.path)
+        route = _route(split.path) or workspace_route(split.path)
         with self._lock:
             self.stats.api_calls += 1
             if route is not None:
@@ -276,13 +368,14 @@ class FakeGmail(ServedFake):
         user = self._tokens.user_of(token, self.clock())
         if user is None:
             return error_reply(401)
+        api = api_of(name)
+        if api != "gmail":
+            return self._workspace_answer(api, name, args, user, params)
         mailbox = self._mailboxes[user]
         if args[0] != "me" and args[0].lower() != user:
             return error_reply(403, message=f"Delegation denied for {args[0]}")
-        plan = self.faults
-        if plan.share > 0 and self._fault_rng.random() < plan.share:
-            self.stats.faults_injected += 1
-            return fault_reply(self._fault_rng.choice(plan.kinds))
+        if (fault := self._injected_fault()) is not None:
+            return fault
         units = METHOD_UNITS[name]
         wait = mailbox.quota.try_charge(self.clock(), units, self.quota_units_per_minute)
         if wait is not None:
@@ -298,6 +391,35 @@ class FakeGmail(ServedFake):
         self.stats.units_used += units
         try:
             return json_reply(200, self._run(name, args, mailbox, params))
+        except ApiError as exc:
+            return exc.reply()
+
+    def _injected_fault(self) -> Reply | None:
+        plan = self.faults
+        if plan.share > 0 and self._fault_rng.random() < plan.share:
+            self.stats.faults_injected += 1
+            return fault_reply(self._fault_rng.choice(plan.kinds))
+        return None
+
+    def _workspace_answer(
+        self, api: str, name: str, args: list[str], user: str, params: dict[str, list[str]]
+    ) -> Reply:
+        """A People or Calendar call by an authenticated ``user``: fault, quota, then run."""
+        if api == "people":
+            self.stats.people_calls_by_user[user] += 1
+            limit = self.people_requests_per_minute
+        else:
+            self.stats.calendar_calls_by_user[user] += 1
+            limit = self.calendar_requests_per_minute
+        if (fault := self._injected_fault()) is not None:
+            return fault
+        workspace = self._workspace
+        refusal = workspace.charge(api, user, self.clock(), limit, self.calendar_quota_status)
+        if refusal is not None:
+            self.stats.rate_limited += 1
+            return refusal
+        try:
+            return json_reply(200, workspace.call(name, args, user, params))
         except ApiError as exc:
             return exc.reply()
 
@@ -326,3 +448,6 @@ def _route(path: str) -> tuple[str, list[str]] | None:
         if match:
             return name, [unquote(group) for group in match.groups()]
     return None
+
+
+FakeGoogle = FakeGmail  # the same server, named for what it now serves
