@@ -1,5 +1,5 @@
 """The HTTP plumbing the fake providers share: a threading HTTP/1.1 server on
-127.0.0.1:<random port> with keep-alive.
+127.0.0.1:<random port> with keep-alive, plain or (given an ``ssl_context``) over TLS.
 
 It reads each request, hands ``(method, target, lower-case headers, body)`` to a responder
 and writes its reply (status, headers, body), or closes the connection without answering
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 import traceback
 from collections.abc import Callable, Sequence
@@ -28,12 +29,16 @@ class HttpReply(Protocol):
 
 Responder = Callable[[str, str, dict[str, str], bytes], HttpReply | None]
 
+_HANDSHAKE_SECONDS = 10.0
+
 
 class LocalHTTPServer(ThreadingHTTPServer):
     """ThreadingHTTPServer that remembers open connections so `stop` can cut keep-alives.
 
     ``server_version`` is what the real provider's front end calls itself; ``bug_reply``
-    answers when the responder itself raises (the traceback goes to ``on_error``).
+    answers when the responder itself raises (the traceback goes to ``on_error``). With an
+    ``ssl_context`` every connection is TLS; the handshake runs in the connection's own thread,
+    and a client that rejects the certificate just loses its connection.
     """
 
     daemon_threads = True
@@ -47,12 +52,14 @@ class LocalHTTPServer(ThreadingHTTPServer):
         name: str,
         server_version: str,
         bug_reply: Callable[[], HttpReply],
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.respond = respond
         self.on_error = on_error
         self.name = name
         self.server_version = server_version
         self.bug_reply = bug_reply
+        self.ssl_context = ssl_context
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -85,6 +92,24 @@ class LocalHTTPServer(ThreadingHTTPServer):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
         self.server_close()
+
+    def get_request(self) -> tuple[Any, Any]:
+        sock, address = super().get_request()
+        if self.ssl_context is not None:
+            # No handshake here: this is the accepting thread, one slow client would stall all.
+            sock = self.ssl_context.wrap_socket(
+                sock, server_side=True, do_handshake_on_connect=False
+            )
+        return sock, address
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if isinstance(request, ssl.SSLSocket):
+            try:
+                request.settimeout(_HANDSHAKE_SECONDS)
+                request.do_handshake()
+            except (OSError, ValueError):  # untrusted CA, plain HTTP, or a client that left
+                return
+        super().finish_request(request, client_address)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._open_lock:

@@ -43,8 +43,11 @@ class GraphTokens:
         self._expires_at = 0.0
         session = requests.Session()
         if endpoint.ca_bundle:
+            # REQUESTS_CA_BUNDLE in the environment would silently replace ``verify`` (msal
+            # passes none per request), so the session ignores the environment's settings.
+            session.trust_env = False
             session.verify = endpoint.ca_bundle
-        options: dict[str, Any] = {
+        self._options: dict[str, Any] = {
             "authority": endpoint.authority(str(info["tenant_id"])),
             "http_client": session,
             "timeout": endpoint.timeout_seconds,
@@ -52,14 +55,8 @@ class GraphTokens:
         if endpoint.authority_host.rstrip("/") != "https://login.microsoftonline.com":
             # Another identity host (a sovereign cloud's, a local one): no instance discovery
             # against login.microsoftonline.com, its own OpenID document instead.
-            options["instance_discovery"] = False
-        self._app: msal.ClientApplication
-        if info.get("client_secret"):
-            self._app = msal.ConfidentialClientApplication(
-                str(info["client_id"]), client_credential=str(info["client_secret"]), **options
-            )
-        else:
-            self._app = msal.PublicClientApplication(str(info["client_id"]), **options)
+            self._options["instance_discovery"] = False
+        self._app: msal.ClientApplication | None = None
 
     @property
     def delegated(self) -> bool:
@@ -79,20 +76,44 @@ class GraphTokens:
         with self._lock:
             self._token = None
 
+    def _application(self) -> msal.ClientApplication:
+        """The msal app, made on first use (msal reads the authority's OpenID document
+        then, so a network or TLS problem surfaces where it is reported)."""
+        if self._app is None:
+            client_id = str(self.info["client_id"])
+            if self.info.get("client_secret"):
+                self._app = msal.ConfidentialClientApplication(
+                    client_id, client_credential=str(self.info["client_secret"]), **self._options
+                )
+            else:
+                self._app = msal.PublicClientApplication(client_id, **self._options)
+        return self._app
+
     def _acquire(self) -> tuple[str, float]:
         try:
+            app = self._application()
             if self.delegated:
-                result = self._app.acquire_token_by_refresh_token(
+                result = app.acquire_token_by_refresh_token(
                     str(self.info["refresh_token"]), scopes=[GRAPH_SCOPE]
                 )
             else:
-                assert isinstance(self._app, msal.ConfidentialClientApplication)
-                result = self._app.acquire_token_for_client(scopes=[GRAPH_SCOPE])
+                assert isinstance(app, msal.ConfidentialClientApplication)
+                result = app.acquire_token_for_client(scopes=[GRAPH_SCOPE])
         except (requests.RequestException, ValueError) as exc:
-            raise SourceError(f"Microsoft sign-in failed: {exc}") from exc
+            raise SourceError(f"Microsoft sign-in failed: {_reason(exc)}") from exc
         if "access_token" in result:
             return str(result["access_token"]), float(result.get("expires_in", 3599))
         raise token_error(result)
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost cause's message (a TLS error says "certificate verify failed")."""
+    while exc.__context__ is not None and exc.__cause__ is None and exc.__context__ is not exc:
+        exc = exc.__context__
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in text:
+        return f"the server's TLS certificate is not trusted (set INGEST_MS_CA_BUNDLE): {text}"
+    return text
 
 
 def token_error(result: dict[str, Any]) -> Exception:

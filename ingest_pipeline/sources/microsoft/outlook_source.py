@@ -217,11 +217,18 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Characters that would end the quoted $search value or group terms: read as spaces.
+_KQL_SPECIAL = str.maketrans({'"': " ", "\\": " ", "(": " ", ")": " "})
+
+
 def _kql(window: Window, keywords: Sequence[str]) -> str:
-    """A KQL query: any keyword, received within the day (Graph's ``received`` property)."""
-    words = " OR ".join(k.replace('"', "").replace("\\", "") for k in keywords)
-    last = (window.end - dt.timedelta(days=1)).date().isoformat()
-    return f"({words}) AND received>={window.start.date().isoformat()} AND received<={last}"
+    """A KQL query: any keyword (a multi-word one as all its words), received within a day
+    of the window on each side (KQL dates carry no time zone; the listing keeps only the
+    window's messages)."""
+    words = " OR ".join(" ".join(k.translate(_KQL_SPECIAL).split()) for k in keywords)
+    first = (window.start - dt.timedelta(days=1)).date().isoformat()
+    last = window.end.date().isoformat()
+    return f"({words}) AND received>={first} AND received<={last}"
 
 
 def _received(value: dict[str, Any]) -> dt.datetime | None:
