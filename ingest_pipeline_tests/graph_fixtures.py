@@ -113,6 +113,30 @@ def outlook_source(
     )
 
 
+def impatient_graph_source(server: FakeGraph, provider: str = "outlook") -> Any:
+    """The provider's source with short backoff sleeps and three attempts per request."""
+    from ingest_pipeline.sources.microsoft.graph_mailbox import GraphAccount, MailboxLimits
+    from ingest_pipeline.sources.microsoft.ms_contacts_source import MicrosoftContactsSource
+    from ingest_pipeline.sources.microsoft.ms_credentials import GraphEndpoint
+    from ingest_pipeline.sources.microsoft.outlook_source import OutlookSource
+    from ingest_pipeline_tests.gmail_fixtures import fast_sleep
+
+    options = graph_options(server)
+    account = GraphAccount(
+        credentials=app_credentials(),
+        mailbox=MAILBOX,
+        endpoint=GraphEndpoint(
+            graph_url=options["graph_url"],
+            authority_host=options["authority_host"],
+            ca_bundle=str(server.ca_path),
+        ),
+        limits=MailboxLimits(max_attempts=3, base_backoff_seconds=0.01),
+    )
+    if provider == "outlook":
+        return OutlookSource(account, sleep=fast_sleep)
+    return MicrosoftContactsSource(account, sleep=fast_sleep)
+
+
 def register_graph(
     db_url: str, server: FakeGraph, key: str, *, provider: str = "outlook", **options: Any
 ) -> str:

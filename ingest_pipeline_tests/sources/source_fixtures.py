@@ -21,11 +21,22 @@ from ingest_pipeline.domain import ItemRef, RawItem, Window
 from ingest_pipeline.sources.base import Source
 from ingest_pipeline.sources.ics import ics_source
 from ingest_pipeline.sources.mailbox import mailbox_source
+from ingest_pipeline.sources.microsoft import outlook_source as outlook_module
 from ingest_pipeline.sources.registry import build_source
 from ingest_pipeline.sources.vcard import vcard_source
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
 from ingest_pipeline_tests.fakes.gmail_server import FakeGmail
+from ingest_pipeline_tests.fakes.graph_server import FakeGraph, GraphFaults
 from ingest_pipeline_tests.gmail_fixtures import USER, credentials_info, gmail_source
+from ingest_pipeline_tests.graph_fixtures import (
+    CLIENT_ID,
+    MAILBOX,
+    SAMPLE_CONTACTS,
+    app_credentials,
+    graph_options,
+    impatient_graph_source,
+    outlook_source,
+)
 
 SAMPLE_DATA = SAMPLE_MBOX.parent
 SMALL_PAGE = 2
@@ -268,6 +279,101 @@ def _gmail_keeps_failing(env: CaseEnv, source: Source, refs: Sequence[ItemRef]) 
     )
 
 
+def _graph(provider: str) -> MakeSource:
+    def make(env: CaseEnv, sync_state: dict[str, Any] | None) -> Source:
+        server: FakeGraph = env.fixture("graph")
+        return outlook_source(server, provider=provider, sync_state=sync_state)
+
+    return make
+
+
+def _graph_with(
+    provider: str, change: Callable[[FakeGraph], dict[str, Any]]
+) -> Callable[[CaseEnv], Source]:
+    """A Graph source whose integration settings are ``change``d from the good ones."""
+
+    def make(env: CaseEnv) -> Source:
+        server: FakeGraph = env.fixture("graph")
+        return outlook_source(server, provider=provider, **change(server))
+
+    return make
+
+
+def _revoked_app(server: FakeGraph) -> dict[str, Any]:
+    server.revoke_app(CLIENT_ID)
+    return {}
+
+
+def _graph_configs(provider: str) -> tuple[BadConfig, ...]:
+    return (
+        BadConfig("revoked-app", _graph_with(provider, _revoked_app), ("reconnect",)),
+        BadConfig(
+            "wrong-client-secret",
+            _graph_with(
+                provider,
+                lambda server: {"credentials": {**app_credentials(), "client_secret": "nope"}},
+            ),
+            ("reconnect", "invalid_client"),
+        ),
+        BadConfig(
+            "plain-http-graph-url",
+            _graph_with(
+                provider,
+                lambda server: {"graph_url": server.graph_url.replace("https://", "http://")},
+            ),
+            ("https://",),
+        ),
+        BadConfig(
+            "unknown-mailbox",
+            lambda env: build_source(
+                provider=provider,
+                account="nobody@contoso.example",
+                options=graph_options(env.fixture("graph")),
+                credentials=app_credentials(),
+            ),
+            ("no mailbox", "nobody@contoso.example"),
+        ),
+    )
+
+
+def _outlook_small_pages(env: CaseEnv, monkeypatch: pytest.MonkeyPatch) -> Sequence[Window]:
+    monkeypatch.setattr(outlook_module, "PAGE_SIZE", SMALL_PAGE)
+    return SAMPLE_WEEK
+
+
+def _many_contacts(env: CaseEnv, monkeypatch: pytest.MonkeyPatch) -> Sequence[None]:
+    """Graph's contact delta pages hold 10: add 25 more people to the default folder."""
+    server: FakeGraph = env.fixture("graph")
+    for n in range(25):
+        server.add_contact(
+            MAILBOX,
+            {
+                "displayName": f"Person {n}",
+                "emailAddresses": [{"address": f"person{n}@example.com"}],
+            },
+        )
+    return (None,)
+
+
+def _graph_keeps_throttling(provider: str) -> BreakItem:
+    """Every Graph call answers 429 until healed; the failing fetch goes through a source
+    with short sleeps and three attempts."""
+
+    def breaks(env: CaseEnv, source: Source, refs: Sequence[ItemRef]) -> ItemFailure:
+        server: FakeGraph = env.fixture("graph")
+        server.faults = GraphFaults(throttle_rate=1.0)
+
+        def heal() -> None:
+            server.faults = GraphFaults()
+
+        impatient = impatient_graph_source(server, provider)
+        return ItemFailure(
+            target=refs[0], source=impatient, retryable=True, heal=heal, others_unaffected=False
+        )
+
+    return breaks
+
+
 CASES: tuple[SourceCase, ...] = (
     SourceCase(
         name="mailbox",
@@ -310,5 +416,25 @@ CASES: tuple[SourceCase, ...] = (
         expected_total=40,
         arrange_paging=_small_pages(ics_source, CALENDAR_QUARTER),
         break_item=_vanish_event,
+    ),
+    SourceCase(
+        name="outlook",
+        provider="outlook",
+        make_source=_graph("outlook"),
+        bad_configs=_graph_configs("outlook"),
+        windows=SAMPLE_WEEK,
+        expected_total=62,  # the sample mbox's entries, each stored as its own message
+        arrange_paging=_outlook_small_pages,
+        break_item=_graph_keeps_throttling("outlook"),
+    ),
+    SourceCase(
+        name="microsoft-contacts",
+        provider="microsoft-contacts",
+        make_source=_graph("microsoft-contacts"),
+        bad_configs=_graph_configs("microsoft-contacts"),
+        windows=(None,),
+        expected_total=len(SAMPLE_CONTACTS),
+        arrange_paging=_many_contacts,
+        break_item=_graph_keeps_throttling("microsoft-contacts"),
     ),
 )

@@ -17,7 +17,10 @@ from ingest_pipeline.sources.microsoft.outlook_source import OutlookOptions, Out
 from ingest_pipeline_tests.fakes.graph_server import FakeGraph, GraphFaults
 from ingest_pipeline_tests.gmail_fixtures import fast_sleep, sample_messages
 from ingest_pipeline_tests.graph_fixtures import (
+    CLIENT_ID,
+    CLIENT_SECRET,
     MAILBOX,
+    TENANT,
     app_credentials,
     graph,
     graph_options,
@@ -204,3 +207,26 @@ def direct_with_mailbox(server: FakeGraph, mailbox: str) -> OutlookSource:
         ),
     )
     return OutlookSource(account, sleep=fast_sleep)
+
+
+def test_a_signed_in_user_reads_their_own_mailbox_until_the_grant_is_revoked(
+    graph: FakeGraph,
+) -> None:
+    refresh = graph.add_delegated_user(TENANT, CLIENT_ID, CLIENT_SECRET, MAILBOX)
+    delegated = {
+        "type": "refresh_token",
+        "tenant_id": TENANT,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "refresh_token": refresh,
+    }
+    source = outlook_source(graph, credentials=delegated)
+
+    assert source.profile()["userPrincipalName"] == MAILBOX
+    assert len(listed(source, DAY)) == received_on(DAY)
+    assert graph.stats.token_grants["refresh_token"] == 1
+
+    graph.revoke_refresh_token(refresh)
+    with pytest.raises(CredentialsRevoked, match="70008") as revoked:
+        outlook_source(graph, credentials=delegated).check()
+    assert "reconnect your Microsoft account" in str(revoked.value)

@@ -123,9 +123,9 @@ class MicrosoftContactsSource:
                     continue
                 error = answer.error() if isinstance(answer, PartAnswer) else answer
                 if isinstance(error, GraphError) and error.status == 404:
-                    # Removed between the listing and now: the tombstone marks it deleted.
-                    tombstone = {"id": contact_id, "@removed": {"reason": "deleted"}}
-                    yield RawItem(contact_id, json.dumps(tombstone).encode("utf-8"))
+                    # Removed since the listing: the next delta reports it as removed.
+                    reason = "the contact no longer exists in Outlook (removed since listed)"
+                    yield FetchError(contact_id, reason)
                     continue
                 if isinstance(error, GraphError) and not (error.transient or error.status == 401):
                     yield FetchError(
