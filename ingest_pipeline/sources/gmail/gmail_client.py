@@ -1,33 +1,46 @@
-"""Build an authorized Gmail client from stored credentials, and classify its errors.
-
-Two kinds of credentials are accepted, as JSON:
-
-- an authorized-user OAuth token: ``{"type": "authorized_user", "client_id",
-  "client_secret", "refresh_token"[, "token_uri"]}`` (what ``gcloud``/installed-app flows
-  write);
-- a service account with domain-wide delegation: the service account key file, plus
-  ``"subject": "user@workspace-domain"`` naming the mailbox to read.
-"""
+"""Build an authorized Gmail client from stored credentials (see `google_auth` for the
+credentials accepted and how Google's errors are read)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-import google.auth.exceptions
 import google_auth_httplib2
-import httplib2
-from google.oauth2 import credentials as user_credentials
-from google.oauth2 import service_account
-from googleapiclient.discovery import build
-from googleapiclient.errors import HttpError
 
-from ingest_pipeline.sources.base import CredentialsRevoked, SourceError
+from ingest_pipeline.sources.google.google_auth import (
+    SCOPES as STREAM_SCOPES,
+)
+from ingest_pipeline.sources.google.google_auth import (
+    authorized_http as _authorized_http,
+)
+from ingest_pipeline.sources.google.google_auth import (
+    error_reason,
+    google_service,
+    is_transient,
+    load_credentials_file,
+    retry_after_seconds,
+    revoked,
+)
+from ingest_pipeline.sources.google.google_auth import (
+    google_credentials as _google_credentials,
+)
 
-SCOPES = ["https://www.googleapis.com/auth/gmail.readonly"]
+SCOPES = STREAM_SCOPES["mail"]
 GOOGLE_ENDPOINT = "https://gmail.googleapis.com/"
-RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+
+__all__ = [
+    "GOOGLE_ENDPOINT",
+    "GmailEndpoint",
+    "authorized_http",
+    "error_reason",
+    "gmail_service",
+    "google_credentials",
+    "is_transient",
+    "load_credentials_file",
+    "retry_after_seconds",
+    "revoked",
+]
 
 
 @dataclass(frozen=True)
@@ -43,106 +56,17 @@ class GmailEndpoint:
         return f"{self.api_endpoint.rstrip('/')}/batch/gmail/v1"
 
 
-def load_credentials_file(path: str) -> dict[str, Any]:
-    """Read and sanity-check a credentials JSON file; `SourceError` says what is wrong."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            info = json.load(handle)
-    except OSError as exc:
-        raise SourceError(f"cannot read credentials file {path!r}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"credentials file {path!r} is not JSON: {exc.msg}") from exc
-    if not isinstance(info, dict):
-        raise SourceError(f"credentials file {path!r} must hold a JSON object")
-    kind = info.get("type", "authorized_user")
-    required = {
-        "authorized_user": ("client_id", "client_secret", "refresh_token"),
-        "service_account": ("client_email", "private_key", "subject"),
-    }.get(kind)
-    if required is None:
-        raise SourceError(
-            f"credentials type {kind!r} is not supported (authorized_user or service_account)"
-        )
-    missing = [field for field in required if not info.get(field)]
-    if missing:
-        raise SourceError(f"credentials file {path!r} lacks {', '.join(missing)}")
-    return info
-
-
 def google_credentials(info: dict[str, Any]) -> Any:
-    """google-auth credentials that refresh themselves (token never logged)."""
-    if info.get("type") == "service_account":
-        return service_account.Credentials.from_service_account_info(
-            info, scopes=SCOPES, subject=info["subject"]
-        )
-    return user_credentials.Credentials(
-        token=None,
-        refresh_token=info["refresh_token"],
-        client_id=info["client_id"],
-        client_secret=info["client_secret"],
-        token_uri=info.get("token_uri", "https://oauth2.googleapis.com/token"),
-        scopes=SCOPES,
-    )
+    """Credentials with Gmail's read-only scope."""
+    return _google_credentials(info, SCOPES)
 
 
 def authorized_http(
     credentials: Any, endpoint: GmailEndpoint
 ) -> google_auth_httplib2.AuthorizedHttp:
-    return google_auth_httplib2.AuthorizedHttp(
-        credentials, http=httplib2.Http(timeout=endpoint.timeout_seconds)
-    )
+    return _authorized_http(credentials, endpoint.timeout_seconds)
 
 
 def gmail_service(http: Any, endpoint: GmailEndpoint) -> Any:
-    """The real googleapiclient service from its bundled discovery document."""
-    return build(
-        "gmail",
-        "v1",
-        http=http,
-        static_discovery=True,
-        cache_discovery=False,
-        client_options={"api_endpoint": endpoint.api_endpoint},
-    )
-
-
-def error_reason(error: HttpError) -> str:
-    """Gmail's ``errors[0].reason`` (e.g. ``rateLimitExceeded``), or ''."""
-    try:
-        details = json.loads(error.content.decode("utf-8", "replace"))
-        return str(details["error"]["errors"][0]["reason"])
-    except (ValueError, KeyError, IndexError, TypeError):
-        return ""
-
-
-def is_transient(error: HttpError) -> bool:
-    """429, 403 rate-limit reasons and 5xx: worth asking again after a pause."""
-    status = int(error.resp.status)
-    return (
-        status == 429
-        or status >= 500
-        or (status == 403 and error_reason(error) in RATE_LIMIT_REASONS)
-    )
-
-
-def retry_after_seconds(error: HttpError, default: float) -> float:
-    value = error.resp.get("retry-after")
-    try:
-        return max(float(value), 0.0) if value is not None else default
-    except ValueError:
-        return default
-
-
-def revoked(exc: BaseException) -> CredentialsRevoked | None:
-    """A `CredentialsRevoked` when ``exc`` says the grant is gone (invalid_grant, or 401)."""
-    if isinstance(exc, google.auth.exceptions.RefreshError):
-        text = str(exc)
-        if "invalid_grant" in text or "invalid_client" in text or "unauthorized" in text:
-            return CredentialsRevoked(
-                "Gmail refused the stored authorization (invalid_grant): the token was revoked "
-                "or expired; reconnect your Gmail account"
-            )
-    if isinstance(exc, HttpError) and int(exc.resp.status) == 401:
-        return CredentialsRevoked(
-            "Gmail answered 401 after a token refresh: reconnect your Gmail account"
-        )
-    return None
+    """The real googleapiclient Gmail service from its bundled discovery document."""
+    return google_service("gmail", "v1", http, endpoint.api_endpoint)

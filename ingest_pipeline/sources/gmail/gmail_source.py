@@ -19,8 +19,6 @@ import datetime as dt
 import functools
 import json
 import logging
-import random
-import socket
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -28,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import google.auth.exceptions
-import httplib2
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
@@ -45,15 +42,14 @@ from ingest_pipeline.sources.gmail.gmail_client import (
     gmail_service,
     google_credentials,
     is_transient,
-    retry_after_seconds,
     revoked,
 )
+from ingest_pipeline.sources.google.google_calls import NETWORK_ERRORS, GoogleCalls
 from ingest_pipeline.sources.quota_budget import QuotaBudget
 
 log = logging.getLogger(__name__)
 
 UNITS = {"messages.get": 5, "messages.list": 5, "history.list": 2, "getProfile": 1}
-NETWORK_ERRORS = (httplib2.HttpLib2Error, OSError, socket.timeout, ConnectionError)
 
 
 @dataclass(frozen=True)
@@ -92,15 +88,20 @@ class GmailSource:
         self._service = gmail_service(self._http, options.endpoint)
         self._sleep = sleep
         self._now = now
-        self._random = random.Random()
         self.budget = QuotaBudget(
             limit=options.units_per_minute,
             capacity=UNITS["messages.get"] * options.batch_size,
             sleep=sleep,
         )
+        self.calls = GoogleCalls(
+            self.budget,
+            sleep=sleep,
+            max_attempts=options.max_attempts,
+            base_backoff_seconds=options.base_backoff_seconds,
+        )
         self._state = dict(sync_state or {})
         self.notes: list[str] = []
-        self.requests_retried = 0
+        self._parts_retried = 0
 
     # -- contract ---------------------------------------------------------------------------
 
@@ -154,7 +155,7 @@ class GmailSource:
                 if attempts[message_id] >= self.options.max_attempts:
                     yield FetchError(message_id, _transient_reason(outcome), retryable=True)
                     continue
-                self.requests_retried += 1
+                self._parts_retried += 1
                 pending.append(message_id)
                 pause = max(pause, self._backoff(attempts[message_id], outcome))
             if pause:
@@ -249,28 +250,12 @@ class GmailSource:
 
     def _call(self, method: str, make_request: Callable[[], Any]) -> Any:
         """One API call with the budget, retries for transient answers, and clear errors."""
-        for attempt in range(1, self.options.max_attempts + 1):
-            self.budget.acquire(UNITS[method])
-            try:
-                return make_request().execute(num_retries=0)
-            except HttpError as exc:
-                if (gone := revoked(exc)) is not None:
-                    raise gone from exc
-                if not is_transient(exc) or attempt == self.options.max_attempts:
-                    if int(exc.resp.status) in (403, 404) and method == "getProfile":
-                        raise SourceError(f"Gmail refused getProfile: {exc.reason}") from exc
-                    raise
-                pause = self._backoff(attempt, exc)
-            except google.auth.exceptions.RefreshError as exc:
-                raise (revoked(exc) or SourceError(f"Gmail token refresh failed: {exc}")) from exc
-            except NETWORK_ERRORS as exc:
-                if attempt == self.options.max_attempts:
-                    raise
-                pause = self._backoff(attempt, exc)
-            self.requests_retried += 1
-            self.budget.penalize(pause)
-            self._sleep(pause)
-        raise AssertionError("unreachable")
+        try:
+            return self.calls.execute(make_request, units=UNITS[method])
+        except HttpError as exc:
+            if int(exc.resp.status) in (403, 404) and method == "getProfile":
+                raise SourceError(f"Gmail refused getProfile: {exc.reason}") from exc
+            raise
 
     def _batch_get(self, ids: list[str]) -> dict[str, dict[str, Any] | BaseException]:
         """One batch of ``messages.get(format=raw)``; each id maps to its message or error."""
@@ -303,12 +288,12 @@ class GmailSource:
         return outcomes
 
     def _backoff(self, attempt: int, error: BaseException | None) -> float:
-        """Exponential backoff with jitter, at least what Retry-After asked for."""
-        base = min(self.options.base_backoff_seconds * 2 ** (attempt - 1), 32.0)
-        delay = base * self._random.uniform(0.5, 1.5)
-        if isinstance(error, HttpError):
-            delay = max(delay, retry_after_seconds(error, 0.0))
-        return delay
+        return self.calls.backoff(attempt, error)
+
+    @property
+    def requests_retried(self) -> int:
+        """Calls and batch parts asked again after a transient answer."""
+        return self.calls.retried + self._parts_retried
 
 
 def _any_of(keywords: Sequence[str]) -> str | None:
