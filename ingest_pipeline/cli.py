@@ -12,7 +12,12 @@ from pathlib import Path
 
 from ingest_pipeline.cli_tables import print_summary, print_table
 from ingest_pipeline.extraction.tasks import TASKS
-from ingest_pipeline.integration_setup import check_gmail, check_local_path, check_microsoft
+from ingest_pipeline.integration_setup import (
+    check_gmail,
+    check_google,
+    check_local_path,
+    check_microsoft,
+)
 from ingest_pipeline.settings import get_settings
 from ingest_pipeline.sources.base import SourceError
 from ingest_pipeline.sources.registry import PROVIDERS, get_provider
@@ -84,6 +89,7 @@ def add_integration(
     authority_host: str | None = None,
     folder: str | None = None,
     keyword_search: bool = False,
+    calendars: list[str] | None = None,
 ) -> tuple[str, int]:
     """Check the source, store the integration, register its Dagster partition; returns key.
 
@@ -120,7 +126,14 @@ def add_integration(
             raise UsageError(
                 f"--provider {provider} needs --credentials FILE (OAuth or service account)"
             )
-        checked = check_gmail(credentials_file, query=query, label=label, api_endpoint=api_endpoint)
+        if provider == "gmail":
+            checked = check_gmail(
+                credentials_file, query=query, label=label, api_endpoint=api_endpoint
+            )
+        else:
+            checked = check_google(
+                provider, credentials_file, api_endpoint=api_endpoint, calendars=calendars
+            )
     if keyword_search:
         if provider not in KEYWORD_PROVIDERS:
             raise UsageError(
@@ -165,6 +178,7 @@ def cmd_integrations_add(args: argparse.Namespace) -> int:
         authority_host=args.authority_host,
         folder=args.folder,
         keyword_search=args.keyword_search,
+        calendars=args.calendar,
     )
     print(key)
     return 0
@@ -396,7 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument(
         "--credentials",
-        help="gmail: OAuth authorized-user or service-account JSON; outlook, "
+        help="gmail, google-*: OAuth authorized-user or service-account JSON; outlook, "
         "microsoft-contacts: client-credentials or refresh-token JSON (default: MS_* variables)",
     )
     add.add_argument("--mailbox", help="outlook, microsoft-contacts: the user id or UPN to read")
@@ -404,13 +418,18 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--authority-host", help="outlook, microsoft-contacts: sign-in host (https)")
     add.add_argument("--folder", help="outlook: mail folder to read (default inbox)")
     add.add_argument(
+        "--calendar",
+        action="append",
+        help="google-calendar: a calendar id to read (repeat for several; default primary)",
+    )
+    add.add_argument(
         "--keyword-search",
         action="store_true",
         help="gmail, outlook: list only mail mentioning the roles the tenant's candidates want",
     )
     add.add_argument("--query", help="gmail: extra search query (keywords, operators)")
     add.add_argument("--label", help="gmail: only messages with this label")
-    add.add_argument("--api-endpoint", help="gmail: API base URL (default Google's)")
+    add.add_argument("--api-endpoint", help="gmail, google-contacts, google-calendar: API base URL")
     add.add_argument(
         "--task", choices=sorted(TASKS), help="mail: the extraction task (default job_posting)"
     )

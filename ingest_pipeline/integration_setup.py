@@ -106,3 +106,31 @@ def check_microsoft(
     if not address:
         raise SourceError("Microsoft Graph answered without the mailbox's name")
     return CheckedAccount(account=str(address), options=options, credentials=ciphertext)
+
+
+def check_google(
+    provider: str,
+    credentials_file: str,
+    *,
+    api_endpoint: str | None = None,
+    calendars: list[str] | None = None,
+) -> CheckedAccount:
+    """Google Contacts or Calendar: read the account's own profile (``people/me``) or its
+    calendar list with the credentials, then encrypt them for storage. The account is the
+    Google address."""
+    from ingest_pipeline.sources.google.google_auth import load_credentials_file
+
+    info = load_credentials_file(credentials_file)
+    ciphertext = encrypt(info, key=get_settings().credentials_key)
+    options: dict[str, Any] = {}
+    if api_endpoint:
+        options["api_endpoint"] = api_endpoint
+    if calendars:
+        options["calendars"] = list(calendars)
+    source = build_source(provider=provider, account="", options=options, credentials=info)
+    profile = source.profile()  # type: ignore[attr-defined]
+    emails = profile.get("emailAddresses") or [{}]
+    address = profile.get("id") if provider == "google-calendar" else emails[0].get("value")
+    if not address:
+        raise SourceError("Google answered without the account's address")
+    return CheckedAccount(account=str(address), options=options, credentials=ciphertext)

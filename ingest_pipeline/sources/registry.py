@@ -80,6 +80,39 @@ def _gmail(config: SourceConfig) -> Source:
     )
 
 
+def _google_endpoint(config: SourceConfig, default: str) -> Any:
+    from ingest_pipeline.sources.google.google_auth import GoogleEndpoint
+
+    return GoogleEndpoint(api_endpoint=config.options.get("api_endpoint") or default)
+
+
+def _google_contacts(config: SourceConfig) -> Source:
+    from ingest_pipeline.sources.google.people_source import PEOPLE_ENDPOINT, GoogleContactsSource
+
+    if not config.credentials:
+        raise SourceError("this Google integration has no stored credentials; add it again")
+    return GoogleContactsSource(
+        config.credentials,
+        endpoint=_google_endpoint(config, PEOPLE_ENDPOINT.api_endpoint),
+        sync_state=config.sync_state,
+    )
+
+
+def _google_calendar(config: SourceConfig) -> Source:
+    from ingest_pipeline.sources.google.calendar_source import (
+        CALENDAR_ENDPOINT,
+        GoogleCalendarSource,
+    )
+
+    if not config.credentials:
+        raise SourceError("this Google integration has no stored credentials; add it again")
+    return GoogleCalendarSource(
+        config.credentials,
+        calendars=tuple(config.options.get("calendars") or ("primary",)),
+        endpoint=_google_endpoint(config, CALENDAR_ENDPOINT.api_endpoint),
+    )
+
+
 def _graph_account(config: SourceConfig) -> Any:
     from ingest_pipeline.settings import get_settings
     from ingest_pipeline.sources.microsoft.graph_mailbox import GraphAccount
@@ -119,6 +152,22 @@ PROVIDERS: dict[str, ProviderSpec] = {
         ProviderSpec("mailbox", ("mail",), "path", _mailbox, "mbox file, Maildir or .eml folder"),
         ProviderSpec(
             "gmail", ("mail",), "credentials", _gmail, "Gmail through the Gmail API", "Google"
+        ),
+        ProviderSpec(
+            "google-contacts",
+            ("contacts",),
+            "credentials",
+            _google_contacts,
+            "Google Contacts through the People API",
+            "Google",
+        ),
+        ProviderSpec(
+            "google-calendar",
+            ("calendar_events",),
+            "credentials",
+            _google_calendar,
+            "Google Calendar through the Calendar API",
+            "Google",
         ),
         ProviderSpec(
             "outlook",

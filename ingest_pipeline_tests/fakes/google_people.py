@@ -220,6 +220,37 @@ class AddressBook:
 
     # -- people.connections.list ---------------------------------------------------------------
 
+    def get_batch(self, params: Params) -> dict[str, Any]:
+        """``GET v1/people:batchGet``: up to 200 ``resourceNames``, each answered with the
+        person (only the ``personFields``) or its own 404 status."""
+        mask = _mask(params)
+        names = params.get("resourceNames", [])
+        if not names or len(names) > 200:
+            raise people_error(
+                400, "INVALID_ARGUMENT", "resourceNames must hold between 1 and 200 names."
+            )
+        responses = []
+        for name in names:
+            person = self._people.get(name)
+            if person is None or person.deleted:
+                responses.append(
+                    {
+                        "requestedResourceName": name,
+                        "httpStatusCode": 404,
+                        "status": {"code": 5, "message": "Requested entity was not found."},
+                    }
+                )
+            else:
+                responses.append(
+                    {
+                        "requestedResourceName": name,
+                        "httpStatusCode": 200,
+                        "person": person.render(mask),
+                        "status": {},
+                    }
+                )
+        return {"responses": responses}
+
     def list_connections(self, resource_name: str, params: Params) -> dict[str, Any]:
         """``GET v1/people/me/connections``: full or incremental (``syncToken``) listing."""
         if resource_name != "people/me":

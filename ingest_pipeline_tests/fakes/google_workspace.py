@@ -31,6 +31,8 @@ from ingest_pipeline_tests.fakes.google_sync import Params, SyncState
 _CALENDAR = r"(?:/calendar/v3)?"
 ROUTES = [
     (re.compile(r"/v1/(people/[^/]+)/connections"), "people.connections.list"),
+    (re.compile(r"/v1/people:batchGet"), "people.getBatchGet"),
+    (re.compile(r"/v1/(people/me)"), "people.get"),
     (re.compile(_CALENDAR + r"/calendars/([^/]+)/events"), "calendar.events.list"),
     (re.compile(_CALENDAR + r"/users/me/calendarList"), "calendar.calendarList.list"),
 ]
@@ -81,6 +83,15 @@ class Workspace:
         """Run one People or Calendar method for the authenticated ``user``."""
         if name == "people.connections.list":
             return self.book(user).list_connections(args[0], params)
+        if name == "people.getBatchGet":
+            return self.book(user).get_batch(params)
+        if name == "people.get":
+            # The signed-in user's own profile: what an access check reads.
+            return {
+                "resourceName": f"people/{abs(hash(user)) % 10**12}",
+                "etag": "%profile",
+                "emailAddresses": [{"value": user, "metadata": {"primary": True}}],
+            }
         if name == "calendar.events.list":
             return self.account(user).list_events(args[0], params)
         return self.account(user).list_calendar_list(params)

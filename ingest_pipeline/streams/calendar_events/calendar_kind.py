@@ -43,9 +43,11 @@ class CalendarEventsKind:
 
     def parse(self, data: bytes, options: ParseOptions) -> dict[str, Any]:
         # Imported here: icalendar is needed by calendar runs only, not by the code location.
-        from ingest_pipeline.streams.calendar_events import ics_parser
+        from ingest_pipeline.streams.calendar_events import ics_parser, json_events
 
         try:
+            if json_events.is_json_event(data):
+                return json_events.parse_json_event(data).to_json()
             return ics_parser.parse_occurrence(data).to_json()
         except UnparseableEvent as exc:
             raise UnparseableItem(str(exc)) from exc
