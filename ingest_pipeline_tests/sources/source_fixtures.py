@@ -19,6 +19,7 @@ import pytest
 
 from ingest_pipeline.domain import ItemRef, RawItem, Window
 from ingest_pipeline.sources.base import Source
+from ingest_pipeline.sources.google import calendar_source, people_source
 from ingest_pipeline.sources.ics import ics_source
 from ingest_pipeline.sources.mailbox import mailbox_source
 from ingest_pipeline.sources.microsoft import outlook_source as outlook_module
@@ -27,7 +28,8 @@ from ingest_pipeline.sources.vcard import vcard_source
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
 from ingest_pipeline_tests.fakes.gmail_server import FakeGmail
 from ingest_pipeline_tests.fakes.graph_server import FakeGraph, GraphFaults
-from ingest_pipeline_tests.gmail_fixtures import USER, credentials_info, gmail_source
+from ingest_pipeline_tests.gmail_fixtures import USER, credentials_info, fast_sleep, gmail_source
+from ingest_pipeline_tests.google_fixtures import SAMPLE_OCCURRENCES, SAMPLE_PEOPLE, google_source
 from ingest_pipeline_tests.graph_fixtures import (
     CLIENT_ID,
     MAILBOX,
@@ -374,6 +376,74 @@ def _graph_keeps_throttling(provider: str) -> BreakItem:
     return breaks
 
 
+def _google(provider: str) -> MakeSource:
+    def make(env: CaseEnv, sync_state: dict[str, Any] | None) -> Source:
+        server, info = env.fixture("google")
+        return google_source(server, info, provider, sync_state=sync_state)
+
+    return make
+
+
+def _google_with(
+    provider: str, change: Callable[[FakeGmail, dict[str, Any]], dict[str, Any] | None]
+) -> Callable[[CaseEnv], Source]:
+    def make(env: CaseEnv) -> Source:
+        server, info = env.fixture("google")
+        return build_source(
+            provider=provider,
+            account=USER,
+            options={"api_endpoint": server.base_url},
+            credentials=change(server, info),
+        )
+
+    return make
+
+
+def _one_event_a_page(env: CaseEnv, monkeypatch: pytest.MonkeyPatch) -> Sequence[Window]:
+    """Calendar pages hold up to 2,500 events: make them hold one."""
+    monkeypatch.setattr(calendar_source, "PAGE_SIZE", 1)
+    return SAMPLE_WEEK
+
+
+def _google_configs(provider: str) -> tuple[BadConfig, ...]:
+    return (
+        BadConfig("revoked-grant", _google_with(provider, _revoked_grant), ("reconnect",)),
+        BadConfig(
+            "wrong-client-secret",
+            _google_with(provider, lambda server, info: {**info, "client_secret": "nope"}),
+            ("reconnect",),
+        ),
+        BadConfig(
+            "no-credentials",
+            _google_with(provider, lambda server, info: None),
+            ("no stored credentials",),
+        ),
+    )
+
+
+def _google_keeps_failing(provider: str) -> BreakItem:
+    """Every Google call answers 429 or 503 until healed, through a source with short
+    sleeps and three attempts."""
+
+    def breaks(env: CaseEnv, source: Source, refs: Sequence[ItemRef]) -> ItemFailure:
+        server, info = env.fixture("google")
+        server.faults.share = 1.0
+        server.faults.kinds = ("429", "503")
+
+        def heal() -> None:
+            server.faults.share = 0.0
+
+        impatient = google_source(server, info, provider)
+        impatient.calls.max_attempts = 3  # type: ignore[attr-defined]
+        impatient.calls._sleep = fast_sleep  # type: ignore[attr-defined]
+        impatient.calls.budget._sleep = fast_sleep  # type: ignore[attr-defined]
+        return ItemFailure(
+            target=refs[0], source=impatient, retryable=True, heal=heal, others_unaffected=False
+        )
+
+    return breaks
+
+
 CASES: tuple[SourceCase, ...] = (
     SourceCase(
         name="mailbox",
@@ -416,6 +486,26 @@ CASES: tuple[SourceCase, ...] = (
         expected_total=40,
         arrange_paging=_small_pages(ics_source, CALENDAR_QUARTER),
         break_item=_vanish_event,
+    ),
+    SourceCase(
+        name="google-contacts",
+        provider="google-contacts",
+        make_source=_google("google-contacts"),
+        bad_configs=_google_configs("google-contacts"),
+        windows=(None,),
+        expected_total=len(SAMPLE_PEOPLE),
+        arrange_paging=_small_pages(people_source, (None,)),
+        break_item=_google_keeps_failing("google-contacts"),
+    ),
+    SourceCase(
+        name="google-calendar",
+        provider="google-calendar",
+        make_source=_google("google-calendar"),
+        bad_configs=_google_configs("google-calendar"),
+        windows=SAMPLE_WEEK,
+        expected_total=SAMPLE_OCCURRENCES,
+        arrange_paging=_one_event_a_page,
+        break_item=_google_keeps_failing("google-calendar"),
     ),
     SourceCase(
         name="outlook",

@@ -19,10 +19,11 @@ from ingest_pipeline.domain import FetchError, ItemRef, Page, RawItem, Window
 from ingest_pipeline.sources.base import Source, SourceError
 from ingest_pipeline.sources.registry import get_provider
 from ingest_pipeline_tests.gmail_fixtures import gmail
+from ingest_pipeline_tests.google_fixtures import google
 from ingest_pipeline_tests.graph_fixtures import graph
 from ingest_pipeline_tests.sources.source_fixtures import CASES, BadConfig, CaseEnv, SourceCase
 
-__all__ = ["gmail", "graph"]  # fixtures, imported for pytest (cases ask for them by name)
+__all__ = ["gmail", "google", "graph"]  # fixtures, imported for pytest (cases ask for them by name)
 
 STREAMS = frozenset({"mail", "contacts", "calendar_events"})
 DATED_STREAMS = frozenset({"mail", "calendar_events"})

@@ -43,7 +43,7 @@ from ingest_pipeline.sources.google.google_auth import (
     google_credentials,
     google_service,
 )
-from ingest_pipeline.sources.google.google_calls import GoogleCalls
+from ingest_pipeline.sources.google.google_calls import NETWORK_ERRORS, GoogleCalls, call_failed
 from ingest_pipeline.sources.quota_budget import QuotaBudget
 
 PAGE_SIZE = 2500
@@ -148,17 +148,12 @@ class GoogleCalendarSource:
                         ref.external_id, "not an event of this integration's calendars"
                     )
                 continue
-            window = Window.for_day(day)
-            found: dict[str, dict[str, Any]] = {}
-            page = None
-            while True:
-                response = self._list(calendar, window, page)
-                for event in response.get("items", []):
-                    if isinstance(event, dict) and event.get("id"):
-                        found[f"{calendar}|{event['id']}"] = event
-                page = response.get("nextPageToken")
-                if not page:
-                    break
+            try:
+                found = self._day_events(calendar, Window.for_day(day))
+            except (HttpError, *NETWORK_ERRORS) as exc:
+                for ref in wanted:
+                    yield call_failed(ref.external_id, exc, "Google Calendar")
+                continue
             for ref in wanted:
                 event = found.get(ref.external_id)
                 if event is None:
@@ -170,9 +165,22 @@ class GoogleCalendarSource:
                 else:
                     yield RawItem(
                         ref.external_id,
-                        event_payload(event, calendar),
+                        event_payload(event, calendar, listed_at=ref.received_at),
                         received_at=ref.received_at,
                     )
+
+    def _day_events(self, calendar: str, window: Window) -> dict[str, dict[str, Any]]:
+        """Every event the day's listing holds, by external id."""
+        found: dict[str, dict[str, Any]] = {}
+        page = None
+        while True:
+            response = self._list(calendar, window, page)
+            for event in response.get("items", []):
+                if isinstance(event, dict) and event.get("id"):
+                    found[f"{calendar}|{event['id']}"] = event
+            page = response.get("nextPageToken")
+            if not page:
+                return found
 
     def _list(self, calendar: str, window: Window, page: str | None) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -191,9 +199,15 @@ class GoogleCalendarSource:
         return result
 
 
-def event_payload(event: dict[str, Any], calendar_id: str) -> bytes:
-    """The bytes stored for one event: the API's JSON with its calendar's id."""
-    return json.dumps({**event, "calendarId": calendar_id}, sort_keys=True).encode("utf-8")
+def event_payload(
+    event: dict[str, Any], calendar_id: str, *, listed_at: dt.datetime | None
+) -> bytes:
+    """The bytes stored for one event: the API's JSON with its calendar's id and when the
+    listing placed it (``listedStart``: a deleted event may come with its id alone)."""
+    payload = {**event, "calendarId": calendar_id}
+    if listed_at is not None:
+        payload["listedStart"] = listed_at.astimezone(dt.UTC).isoformat()
+    return json.dumps(payload, sort_keys=True).encode("utf-8")
 
 
 def _rfc3339(moment: dt.datetime) -> str:

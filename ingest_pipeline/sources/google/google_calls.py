@@ -20,6 +20,7 @@ import google.auth.exceptions
 import httplib2
 from googleapiclient.errors import HttpError
 
+from ingest_pipeline.domain import FetchError
 from ingest_pipeline.sources.base import SourceError
 from ingest_pipeline.sources.google.google_auth import is_transient, retry_after_seconds, revoked
 from ingest_pipeline.sources.quota_budget import QuotaBudget
@@ -80,3 +81,16 @@ class GoogleCalls:
         self.retried += 1
         self.budget.penalize(seconds)
         self._sleep(seconds)
+
+
+def call_failed(external_id: str, error: BaseException, api: str) -> FetchError:
+    """The fetch outcome of an item whose call failed after the retries: retryable when
+    Google was throttling, unavailable or unreachable, permanent otherwise."""
+    if isinstance(error, HttpError):
+        status = int(error.resp.status)
+        if is_transient(error):
+            return FetchError(
+                external_id, f"{api} kept answering {status} ({error.reason}); will retry", True
+            )
+        return FetchError(external_id, f"{api} answered {status}: {error.reason}")
+    return FetchError(external_id, f"network error reaching {api}: {error}; will retry", True)

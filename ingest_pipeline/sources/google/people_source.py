@@ -34,7 +34,7 @@ from ingest_pipeline.sources.google.google_auth import (
     google_credentials,
     google_service,
 )
-from ingest_pipeline.sources.google.google_calls import GoogleCalls
+from ingest_pipeline.sources.google.google_calls import NETWORK_ERRORS, GoogleCalls, call_failed
 from ingest_pipeline.sources.quota_budget import QuotaBudget
 
 log = logging.getLogger(__name__)
@@ -125,13 +125,18 @@ class GoogleContactsSource:
                 wanted.append(ref.external_id)
         for at in range(0, len(wanted), BATCH_GET_SIZE):
             names = wanted[at : at + BATCH_GET_SIZE]
-            answer = self.calls.execute(
-                functools.partial(
-                    self._service.people().getBatchGet,
-                    resourceNames=names,
-                    personFields=PERSON_FIELDS,
+            try:
+                answer = self.calls.execute(
+                    functools.partial(
+                        self._service.people().getBatchGet,
+                        resourceNames=names,
+                        personFields=PERSON_FIELDS,
+                    )
                 )
-            )
+            except (HttpError, *NETWORK_ERRORS) as exc:
+                for name in names:
+                    yield call_failed(name, exc, "Google Contacts")
+                continue
             found = {
                 str(r.get("requestedResourceName")): r
                 for r in answer.get("responses", [])

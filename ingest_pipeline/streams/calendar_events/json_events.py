@@ -5,7 +5,9 @@ Timed events carry an RFC 3339 ``dateTime`` with an offset and become UTC; all-d
 carry a ``date`` and start at UTC midnight of it, as the iCalendar parser does. An instance
 of a recurring event keeps its ``originalStartTime`` as ``recurrence_id``, so a moved
 instance stays one occurrence. A cancelled instance may come as ``id``, ``status`` and
-``originalStartTime`` only: it reads as a cancelled occurrence at its original start.
+``originalStartTime`` only: it reads as a cancelled occurrence at its original start; a
+cancelled one-off event may come as its id alone, and is placed at ``listedStart``, the
+moment the source's listing placed it.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ def parse_json_event(data: bytes) -> ParsedEvent:
     status = _STATUSES.get(str(event.get("status") or "confirmed"), "confirmed")
     original = _when(event.get("originalStartTime"), "originalStartTime", defects)
     start = _when(event.get("start"), "start", defects) or original
+    if start is None and status == "cancelled" and event.get("listedStart"):
+        # Google may hand a deleted event out as its id alone: keep it, marked, on the day
+        # the listing reported it.
+        defects.append("cancelled event came without its start; placed on its listed day")
+        start = _when({"dateTime": event["listedStart"]}, "listedStart", defects)
     if start is None:
         raise UnparseableEvent(f"event {event['id']} has no readable start")
     moment, all_day = start
