@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
@@ -74,6 +75,18 @@ class RawItem:
     @property
     def content_hash(self) -> str:
         return sha256_hex(self.data)
+
+
+# The version of an item the provider removed: listed as a removal (a Graph ``@removed``
+# entry, a People ``metadata.deleted`` person) or missing from a complete snapshot listing.
+# Fetch turns it into a `tombstone` without asking the provider.
+REMOVED = "removed"
+
+
+def tombstone(external_id: str) -> RawItem:
+    """The raw item standing for a removed item: ``{"id", "@removed"}``, as Graph says it."""
+    data = json.dumps({"id": external_id, "@removed": {"reason": "deleted"}}, sort_keys=True)
+    return RawItem(external_id=external_id, data=data.encode("utf-8"))
 
 
 @dataclass(frozen=True)

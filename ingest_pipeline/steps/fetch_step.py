@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ingest_pipeline.domain import FetchError, ItemRef
+from ingest_pipeline.domain import REMOVED, FetchError, ItemRef, tombstone
 from ingest_pipeline.sources.base import Source
 from ingest_pipeline.steps.step_context import StepContext, Stopwatch, claimed_batches
 from ingest_pipeline.store import ledger
@@ -43,10 +43,12 @@ def fetch_partition(
         refs = [
             ItemRef(external_id=i.external_id, received_at=i.received_at, version=i.version)
             for i in items
+            if i.version != REMOVED
         ]
+        gone = [tombstone(i.external_id) for i in items if i.version == REMOVED]
         blobs: list[tuple[str, bytes]] = []
         updates: list[dict[str, Any]] = []
-        for outcome in source.fetch(refs):
+        for outcome in [*gone, *(source.fetch(refs) if refs else ())]:
             item = by_external.pop(outcome.external_id, None)
             if item is None:
                 continue

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ingest_pipeline.domain import TERMINAL_STATUSES, ItemRef
+from ingest_pipeline.domain import REMOVED, TERMINAL_STATUSES, ItemRef
 from ingest_pipeline.store.models import SNAPSHOT_DAY, IngestItem, PartitionCursor, utcnow
 from ingest_pipeline.store.upsert import table_of, upsert
 
@@ -123,6 +123,47 @@ def _reopen_changed(
     if updates:
         session.execute(sa.update(IngestItem), updates)
     return len(updates)
+
+
+def mark_removed(
+    session: Session, part: PartitionKey, listed: set[str], *, now: dt.datetime | None = None
+) -> int:
+    """After a complete listing of a snapshot partition, open again every item it no longer
+    holds with the version `REMOVED`, so the next steps record the removal; returns how
+    many."""
+    now = now or utcnow()
+    gone = [
+        item_id
+        for item_id, external_id in session.execute(
+            sa.select(IngestItem.id, IngestItem.external_id).where(
+                IngestItem.integration_id == part.integration_id,
+                IngestItem.stream == part.stream,
+                IngestItem.partition_day == part.stored_day,
+                sa.or_(IngestItem.version.is_(None), IngestItem.version != REMOVED),
+            )
+        )
+        if external_id not in listed
+    ]
+    if gone:
+        session.execute(
+            sa.update(IngestItem),
+            [
+                {
+                    "id": item_id,
+                    "version": REMOVED,
+                    "status": "pending",
+                    "step": "none",
+                    "attempts": 0,
+                    "last_error": None,
+                    "content_hash": None,
+                    "extraction_id": None,
+                    "duplicate_of": None,
+                    "updated_at": now,
+                }
+                for item_id in gone
+            ],
+        )
+    return len(gone)
 
 
 def get_cursor(session: Session, part: PartitionKey) -> PartitionCursor | None:

@@ -406,6 +406,38 @@ class ImportedContact(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Interaction(Base):
+    """One person taking part in one thing the account did: a meeting (``kind='meeting'``,
+    role ``organizer`` or ``attendee``) or, later, an email.
+
+    ``email`` is the person's normalised address; ``contact_id`` the tenant's contact
+    owning it, filled when the contact exists (at import of either side); ``external_id``
+    is the source item's key in its integration and stream, so a re-import updates the same
+    rows and a person dropped from the meeting loses theirs. ``cancelled`` follows the
+    meeting.
+    """
+
+    __tablename__ = "interactions"
+    __table_args__ = (
+        sa.UniqueConstraint("integration_id", "stream", "external_id", "email"),
+        sa.Index("ix_interactions_tenant_email", "tenant_id", "email"),
+        sa.Index("ix_interactions_contact", "contact_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.String(64))
+    integration_id: Mapped[int] = mapped_column(sa.ForeignKey("integrations.id"))
+    stream: Mapped[str] = mapped_column(sa.String(32))
+    external_id: Mapped[str] = mapped_column(sa.String(255))
+    email: Mapped[str] = mapped_column(sa.String(320))
+    contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id"))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    title: Mapped[str] = mapped_column(sa.Text)
+    cancelled: Mapped[bool] = mapped_column(default=False)
+
+
 class CalendarEvent(Base):
     """One occurrence of a calendar event, on the UTC day it starts.
 

@@ -60,7 +60,7 @@ def test_contacts_list_everyone_once_then_only_changes(google: Google) -> None:
     second = contacts(server, info, state)
     changes = {r.external_id: r for r in refs_of(second)}
     assert set(changes) == {ann, eve}
-    assert changes[eve].version == "deleted"
+    assert changes[eve].version == "removed"
     fetched = {i.external_id: i for i in second.fetch(list(changes.values()))}
     assert parse_json_contact(fetched[ann].data).title == "Head"  # type: ignore[union-attr]
     assert parse_json_contact(fetched[eve].data).deleted  # type: ignore[union-attr]

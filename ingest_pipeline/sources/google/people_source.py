@@ -5,9 +5,10 @@ fields the app stores. The first listing asks for a sync token and saves it on t
 integration; later runs list only the people changed since (``syncToken``), each page
 repeating the first request's parameters exactly, as the API requires. A person's etag is
 its version, so an edited contact is imported again; a deleted one (``metadata.deleted``)
-is listed with the version ``deleted`` and fetched as its tombstone without a call. An
+is listed with the version `REMOVED` and fetched as its tombstone without a call. An
 expired token (ErrorInfo reason ``EXPIRED_SYNC_TOKEN``, matched on the reason, not the
-status) lists everyone again, with a note in the metrics.
+status) lists everyone again, with a note in the metrics; that listing is complete
+(``listing_complete``), so the enumerate step marks whoever it lacks as removed.
 
 Fetch reads people with ``people.getBatchGet``, 200 to a call. Every call takes its turn
 in the user's quota budget (`GoogleCalls`).
@@ -24,7 +25,7 @@ from typing import Any
 
 from googleapiclient.errors import HttpError
 
-from ingest_pipeline.domain import FetchError, ItemRef, Page, RawItem, Window
+from ingest_pipeline.domain import REMOVED, FetchError, ItemRef, Page, RawItem, Window, tombstone
 from ingest_pipeline.sources.base import SourceError, SourceLimits
 from ingest_pipeline.sources.google.google_auth import (
     SCOPES,
@@ -42,7 +43,6 @@ log = logging.getLogger(__name__)
 PERSON_FIELDS = "names,emailAddresses,phoneNumbers,organizations,photos,metadata"
 PAGE_SIZE = 1000
 BATCH_GET_SIZE = 200
-DELETED = "deleted"
 EXPIRED_SYNC_TOKEN = "EXPIRED_SYNC_TOKEN"
 PEOPLE_ENDPOINT = GoogleEndpoint(api_endpoint="https://people.googleapis.com/")
 # The People API's default read quota per user.
@@ -75,6 +75,7 @@ class GoogleContactsSource:
         self.calls = GoogleCalls(budget, sleep=sleep, max_attempts=max_attempts)
         self._state = dict(sync_state or {})
         self.notes: list[str] = []
+        self.listing_complete = False
 
     @property
     def requests_retried(self) -> int:
@@ -118,9 +119,8 @@ class GoogleContactsSource:
     def fetch(self, refs: Sequence[ItemRef]) -> Iterator[RawItem | FetchError]:
         wanted: list[str] = []
         for ref in refs:
-            if ref.version == DELETED:
-                tombstone = {"resourceName": ref.external_id, "metadata": {"deleted": True}}
-                yield RawItem(ref.external_id, json.dumps(tombstone).encode("utf-8"))
+            if ref.version == REMOVED:
+                yield tombstone(ref.external_id)
             else:
                 wanted.append(ref.external_id)
         for at in range(0, len(wanted), BATCH_GET_SIZE):
@@ -178,6 +178,8 @@ class GoogleContactsSource:
                 functools.partial(self._service.people().connections().list, **params)
             )
             page = response.get("nextPageToken")
+            # A listing without a sync token holds everyone: what it lacks was deleted.
+            self.listing_complete = not page and not sync_token
             if not page and response.get("nextSyncToken"):
                 self._state["people_sync_token"] = str(response["nextSyncToken"])
             refs = [_ref(p) for p in response.get("connections", []) if p.get("resourceName")]
@@ -190,5 +192,5 @@ class GoogleContactsSource:
 def _ref(person: dict[str, Any]) -> ItemRef:
     metadata = person.get("metadata") if isinstance(person.get("metadata"), dict) else {}
     if metadata and metadata.get("deleted"):
-        return ItemRef(external_id=str(person["resourceName"]), version=DELETED)
+        return ItemRef(external_id=str(person["resourceName"]), version=REMOVED)
     return ItemRef(external_id=str(person["resourceName"]), version=str(person.get("etag") or ""))

@@ -24,7 +24,16 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from ingest_pipeline.domain import FetchError, ItemRef, Page, RawItem, Window, sha256_hex
+from ingest_pipeline.domain import (
+    REMOVED,
+    FetchError,
+    ItemRef,
+    Page,
+    RawItem,
+    Window,
+    sha256_hex,
+    tombstone,
+)
 from ingest_pipeline.sources.base import SourceLimits
 from ingest_pipeline.sources.microsoft.graph_client import GraphError, PartAnswer
 from ingest_pipeline.sources.microsoft.graph_mailbox import (
@@ -38,7 +47,6 @@ from ingest_pipeline.sources.microsoft.graph_mailbox import (
 log = logging.getLogger(__name__)
 
 DEFAULT_FOLDER = "default"
-REMOVED = "removed"
 CONTACT_FIELDS = (
     "id,changeKey,displayName,givenName,surname,emailAddresses,businessPhones,homePhones,"
     "mobilePhone,companyName,jobTitle"
@@ -65,6 +73,7 @@ class MicrosoftContactsSource:
         self._state = dict(sync_state or {})
         self.notes: list[str] = []
         self.requests_retried = 0
+        self.listing_complete = False
 
     def check(self) -> None:
         self.profile()
@@ -82,6 +91,8 @@ class MicrosoftContactsSource:
             return
         folders = state.get("folders") or self._folders()
         links: dict[str, str] = dict(self._state.get("contacts_delta") or {})
+        # Complete when every folder is listed from scratch (no saved delta link followed).
+        complete = not cursor and not links
         for index in range(int(state.get("folder", 0)), len(folders)):
             folder = folders[index]
             resume = state.get("next") if index == state.get("folder") else None
@@ -96,13 +107,13 @@ class MicrosoftContactsSource:
                 links.pop(folder, None)
                 yield from self._folder_pages(folders, index, links, None)
             self._state["contacts_delta"] = dict(links)
+        self.listing_complete = complete
 
     def fetch(self, refs: Sequence[ItemRef]) -> Iterator[RawItem | FetchError]:
         pending: deque[str] = deque()
         for ref in refs:
             if ref.version == REMOVED:
-                tombstone = {"id": ref.external_id, "@removed": {"reason": "deleted"}}
-                yield RawItem(ref.external_id, json.dumps(tombstone).encode("utf-8"))
+                yield tombstone(ref.external_id)
             else:
                 pending.append(ref.external_id)
         attempts: dict[str, int] = {}

@@ -79,6 +79,7 @@ class VCardSource:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).expanduser()
         self._cached: _Index | None = None
+        self.listing_complete = False
 
     def check(self) -> None:
         """Raise `SourceError` when the path is missing, unreadable, or holds no vCard."""
@@ -98,7 +99,8 @@ class VCardSource:
     def enumerate(self, window: Window | None, cursor: str | None) -> Iterator[Page[ItemRef]]:
         """Pages of every card, in listing order; ``window`` is ignored (a snapshot).
 
-        The cursor is the number of cards already listed.
+        The cursor is the number of cards already listed. The listing is always the whole
+        address book (``listing_complete``): a card gone from the files was removed.
         """
         offset = self._parse_cursor(cursor)
         entries = list(self._checked_index().entries.values())
@@ -109,6 +111,7 @@ class VCardSource:
                 items=[ItemRef(external_id=e.external_id, version=e.version) for e in chunk],
                 cursor=str(offset),
             )
+        self.listing_complete = True
 
     def fetch(self, refs: Sequence[ItemRef]) -> Iterator[RawItem | FetchError]:
         """The bytes of each listed card as the files hold it now."""

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ingest_pipeline.domain import ExtractionInput
 from ingest_pipeline.extraction.tasks import TaskSpec
-from ingest_pipeline.store import ledger
+from ingest_pipeline.store import interactions, ledger
 from ingest_pipeline.store.models import CalendarEvent, IngestItem
 from ingest_pipeline.store.upsert import table_of, upsert
 from ingest_pipeline.streams.calendar_events.event_record import ParsedEvent, UnparseableEvent
@@ -38,7 +38,8 @@ class CalendarEventsKind:
     description = (
         "Calendar event occurrences starting on one UTC day in one integration's calendars "
         "(recurrences expanded, moved occurrences on their new day, cancelled ones marked), "
-        "with organizer and attendees. Its metadata are the run's metrics."
+        "with organizer and attendees, each an interaction linked to the tenant's contact "
+        "with that address. Its metadata are the run's metrics."
     )
 
     def parse(self, data: bytes, options: ParseOptions) -> dict[str, Any]:
@@ -81,6 +82,17 @@ class CalendarEventsKind:
         )
         out.counts["calendar_events_inserted"] += stored.inserted
         out.counts["calendar_events_updated"] += stored.updated
+        people = interactions.replace_for_items(
+            session,
+            tenant_id=batch.tenant_id,
+            integration_id=batch.integration_id,
+            stream=self.name,
+            kind="meeting",
+            external_ids=[row["external_id"] for row in rows],
+            participants=[p for row in rows for p in _participants(row)],
+        )
+        out.counts["interactions_inserted"] += people["inserted"]
+        out.counts["interactions_updated"] += people["updated"] + people["deleted"]
         return out
 
     def stored_item_ids(self) -> sa.Select[tuple[int]]:
@@ -111,6 +123,27 @@ class CalendarEventsKind:
                 session, CalendarEvent.id, CalendarEvent.source_item_id, integration_id, days
             )
         }
+
+
+def _participants(row: dict[str, Any]) -> list[interactions.Participant]:
+    """The meeting's organizer and attendees, once each (the organizer's role wins)."""
+    roles: dict[str, str] = {}
+    if row["organizer_email"]:
+        roles[row["organizer_email"]] = "organizer"
+    for attendee in row["attendees"]:
+        if attendee["email"]:
+            roles.setdefault(attendee["email"], "attendee")
+    return [
+        interactions.Participant(
+            external_id=row["external_id"],
+            email=email[:320],
+            role=role,
+            occurred_at=row["start_at"],
+            title=row["summary"],
+            cancelled=row["status"] == "cancelled",
+        )
+        for email, role in roles.items()
+    ]
 
 
 def _event_row(integration_id: int, item: IngestItem, data: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ingest_pipeline.store import ledger
+from ingest_pipeline.store import interactions, ledger
 from ingest_pipeline.store.models import (
     Contact,
     ContactIdentity,
@@ -109,6 +109,10 @@ def persist_contacts(session: Session, batch: PersistBatch) -> PersistOutcome:
         out.updates.append(ledger.finish(item.id, status, step="persisted", reason=reason))
         out.counts[f"items_{'skipped' if action == 'skipped' else 'done'}"] += 1
     out.counts["contacts_inserted"] = out.counts["contacts_created"]
+    emails = {email for card in cards.values() for email in card.emails}
+    out.counts["interactions_linked"] += interactions.link_contacts(
+        session, batch.tenant_id, emails
+    )
     return out
 
 
