@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     lease_ttl_seconds: float = 60.0
     lease_wait_seconds: float = 90.0
     default_phone_region: str | None = "US"
+    calendar_lookahead_days: int = 14
     ms_graph_url: str = "https://graph.microsoft.com/v1.0"
     ms_authority_host: str = "https://login.microsoftonline.com"
     ms_ca_bundle: str | None = None

@@ -7,7 +7,11 @@ from typing import Any
 import dagster as dg
 
 from ingest_pipeline.defs.ingest_assets import StreamDefs, stream_defs
-from ingest_pipeline.defs.ingest_schedules import ingest_today_schedule, ingest_yesterday_schedule
+from ingest_pipeline.defs.ingest_schedules import (
+    ingest_coming_days_schedule,
+    ingest_today_schedule,
+    ingest_yesterday_schedule,
+)
 from ingest_pipeline.defs.integration_sensors import integrations_sensor, run_outcome_sensors
 from ingest_pipeline.defs.llm_batch_sensor import llm_batches_sensor
 from ingest_pipeline.defs.resources import resources_from
@@ -23,11 +27,19 @@ def build_definitions(
     date dimension (``INGEST_HISTORY_START``)."""
     settings = get_settings()
     history_start = history_start or settings.history_start_day()
-    streams: list[StreamDefs] = [stream_defs(s, history_start=history_start) for s in STREAM_NAMES]
+    streams: list[StreamDefs] = [
+        stream_defs(s, history_start=history_start, lookahead_days=settings.calendar_lookahead_days)
+        for s in STREAM_NAMES
+    ]
     by_name = {defs.stream: defs for defs in streams}
     schedules = [ingest_today_schedule(defs, settings.today_cron) for defs in streams]
     schedules += [
         ingest_yesterday_schedule(defs, settings.nightly_cron) for defs in streams if defs.dated
+    ]
+    schedules += [
+        ingest_coming_days_schedule(defs, settings.nightly_cron)
+        for defs in streams
+        if defs.lookahead_days
     ]
     return dg.Definitions(
         assets=[defs.asset for defs in streams],

@@ -25,6 +25,7 @@ class StreamDefs:
     checks: list[dg.AssetChecksDefinition]
     job: AssetJob
     partitions: dg.PartitionsDefinition
+    lookahead_days: int = 0
 
     @property
     def job_name(self) -> str:
@@ -44,10 +45,14 @@ def output_node(stream: str) -> str:
     return f"ingest__{stream}"
 
 
-def stream_defs(stream: str, *, history_start: dt.date) -> StreamDefs:
-    """The asset, checks and job of ``stream``."""
+def stream_defs(stream: str, *, history_start: dt.date, lookahead_days: int = 0) -> StreamDefs:
+    """The asset, checks and job of ``stream``; a stream whose items sit on future days
+    gets ``lookahead_days`` past today."""
     kind = get_stream(stream)
-    partitions = stream_partitions(stream, dated=kind.dated, history_start=history_start)
+    ahead = lookahead_days if kind.looks_ahead else 0
+    partitions = stream_partitions(
+        stream, dated=kind.dated, history_start=history_start, lookahead_days=ahead
+    )
     enumerate_op, fetch_op, parse_op, gpt_op, persist_op = ingest_ops_for(stream)
 
     @dg.graph_asset(
@@ -69,4 +74,4 @@ def stream_defs(stream: str, *, history_start: dt.date) -> StreamDefs:
         executor_def=dg.in_process_executor,
         description=f"Enumerate, fetch, parse, extract and persist one partition of {stream}.",
     )
-    return StreamDefs(stream, ingest_asset, checks, job, partitions)
+    return StreamDefs(stream, ingest_asset, checks, job, partitions, ahead)

@@ -1,5 +1,6 @@
 """Schedules per stream: every 15 minutes the current partition of each due active
-integration, and nightly yesterday's for dated streams (to catch late mail)."""
+integration, nightly yesterday's for dated streams (to catch late mail), and nightly the
+coming days for streams whose items sit ahead (meetings that moved or were cancelled)."""
 
 import datetime as dt
 
@@ -46,12 +47,13 @@ def _partition_schedule(
     cron_schedule: str,
     description: str,
     trigger: str,
-    days_back: int,
+    days_after: range,
     honour_frequency: bool,
 ) -> dg.ScheduleDefinition:
-    """A schedule that runs, for each scheduled integration of the stream, the partition of
-    the day ``days_back`` before the tick's (or the integration's only partition for a
-    snapshot stream); run keys carry the tick time so later ticks are not dropped."""
+    """A schedule that runs, for each scheduled integration of the stream, the partitions of
+    the days ``days_after`` the tick's (negative: before; or the integration's only
+    partition for a snapshot stream); run keys carry the tick time so later ticks are not
+    dropped."""
 
     @dg.schedule(
         name=name,
@@ -68,7 +70,7 @@ def _partition_schedule(
         keys = scheduled_integrations(app_db, defs.stream, tick if honour_frequency else None)
         if not keys:
             return dg.SkipReason(f"no active {defs.stream} integration is due on this tick")
-        day = tick.date() - dt.timedelta(days=days_back) if defs.dated else None
+        days = [tick.date() + dt.timedelta(days=n) for n in days_after] if defs.dated else [None]
         return [
             dg.RunRequest(
                 partition_key=IngestPartition(key, day).key,
@@ -76,6 +78,7 @@ def _partition_schedule(
                 tags={"ingest/trigger": trigger},
             )
             for key in keys
+            for day in days
         ]
 
     return _schedule
@@ -93,7 +96,7 @@ def ingest_today_schedule(
         description=f"The current {defs.stream} partition of every active integration whose "
         "frequency is due.",
         trigger="every-15-minutes",
-        days_back=0,
+        days_after=range(0, 1),
         honour_frequency=True,
     )
 
@@ -110,6 +113,24 @@ def ingest_yesterday_schedule(
         description=f"Yesterday's {defs.stream} partition for every active integration, to "
         "catch what arrived late.",
         trigger="nightly",
-        days_back=1,
+        days_after=range(-1, 0),
+        honour_frequency=False,
+    )
+
+
+def ingest_coming_days_schedule(
+    defs: StreamDefs, cron_schedule: str = "30 2 * * *"
+) -> dg.ScheduleDefinition:
+    """Nightly (by default): tomorrow's partition and the following ones up to the
+    stream's lookahead for each active integration, so that a meeting moved or cancelled
+    ahead of time lands on its right day (today's runs cover today)."""
+    return _partition_schedule(
+        defs,
+        name=f"{defs.stream}_coming_days_schedule",
+        cron_schedule=cron_schedule,
+        description=f"The next {defs.lookahead_days} days of {defs.stream} for every active "
+        "integration, so moved and cancelled meetings land on their day.",
+        trigger="coming-days",
+        days_after=range(1, defs.lookahead_days + 1),
         honour_frequency=False,
     )

@@ -20,15 +20,16 @@ def integration_set_name(stream: str) -> str:
 
 
 def stream_partitions(
-    stream: str, *, dated: bool, history_start: dt.date
+    stream: str, *, dated: bool, history_start: dt.date, lookahead_days: int = 0
 ) -> dg.PartitionsDefinition:
-    """``date × integration`` (daily, UTC, today included, from ``history_start``) for a
-    dated stream; the integration alone for a snapshot stream."""
+    """``date × integration`` (daily, UTC, from ``history_start`` through today and
+    ``lookahead_days`` more) for a dated stream; the integration alone for a snapshot
+    stream."""
     integrations = dg.DynamicPartitionsDefinition(name=integration_set_name(stream))
     if not dated:
         return integrations
     days = dg.DailyPartitionsDefinition(
-        start_date=history_start.isoformat(), end_offset=1, timezone="UTC"
+        start_date=history_start.isoformat(), end_offset=1 + lookahead_days, timezone="UTC"
     )
     return dg.MultiPartitionsDefinition({DATE_DIMENSION: days, INTEGRATION_DIMENSION: integrations})
 

@@ -66,6 +66,9 @@ class StreamKind(Protocol):
     """The stream's name: the ledger's ``stream``, the asset ``ingest/<name>``."""
     dated: bool
     """True: partitioned by UTC day × integration; False: by integration (a snapshot)."""
+    looks_ahead: bool
+    """True when items sit on future days (meetings): the date dimension then runs
+    ``INGEST_CALENDAR_LOOKAHEAD_DAYS`` past today and a nightly run re-lists those days."""
     parser_version: str
     """Changes when the parser's output changes, so stored parse results are redone."""
     description: str

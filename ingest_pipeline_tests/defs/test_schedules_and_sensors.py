@@ -8,6 +8,7 @@ import dagster as dg
 import pytest
 
 from ingest_pipeline.defs.ingest_assets import stream_defs
+from ingest_pipeline.defs.ingest_schedules import ingest_coming_days_schedule
 from ingest_pipeline.defs.ingest_schedules import (
     ingest_today_schedule as today_schedule,
 )
@@ -110,6 +111,30 @@ def test_nightly_schedule_runs_yesterday_for_every_active_integration(sqlite_url
     assert sorted(r.partition_key for r in requests) == sorted(
         [f"2026-11-05|{a}", f"2026-11-05|{b}"]
     )
+
+
+def test_calendars_look_ahead_and_the_nightly_run_relists_the_coming_days(
+    sqlite_url: str,
+) -> None:
+    calendar = stream_defs("calendar_events", history_start=dt.date(2020, 1, 1), lookahead_days=3)
+    mail = stream_defs("mail", history_start=dt.date(2020, 1, 1), lookahead_days=3)
+    with session_scope(sqlite_url) as session:
+        key = integrations.add_integration(
+            session, provider="ics", stream="calendar_events", account="/cal.ics", task=None
+        ).partition_key
+    today = dt.datetime.now(dt.UTC).date()
+
+    days = calendar.partitions.get_partitions_def_for_dimension("date")  # type: ignore[attr-defined]
+    mail_days = mail.partitions.get_partitions_def_for_dimension("date")  # type: ignore[attr-defined]
+    assert days.get_last_partition_key() == (today + dt.timedelta(days=3)).isoformat()
+    assert mail_days.get_last_partition_key() == today.isoformat()  # mail has no future
+    requests = _tick(
+        sqlite_url,
+        ingest_coming_days_schedule(calendar),
+        dt.datetime(2026, 11, 6, 2, 30, tzinfo=dt.UTC),
+    )
+    assert [r.partition_key for r in requests] == [f"2026-11-0{d}|{key}" for d in (7, 8, 9)]
+    assert len({r.run_key for r in requests}) == 3
 
 
 def test_no_active_integration_skips_with_a_reason(sqlite_url: str) -> None:

@@ -10,8 +10,10 @@ listing is a ``$search`` for them within the day, since Graph cannot combine ``$
 with ``$filter`` or delta.
 
 Fetch downloads each message's MIME (``GET /messages/{id}/$value``) in ``$batch`` requests
-of at most 20, up to 4 at once, and asks again for the parts Graph throttled (429
-``ApplicationThrottled``/``MailboxConcurrency``, 503) after their ``Retry-After``.
+of at most 20, one batch at a time (Graph runs its parts four at once, the mailbox's
+concurrency limit; `MailboxLimits.batches_in_flight` says otherwise), and asks again for
+the parts Graph throttled (429 ``ApplicationThrottled``/``MailboxConcurrency``, 503) after
+their ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -116,10 +118,10 @@ class OutlookSource:
         pending = deque(ref.external_id for ref in refs)
         attempts: dict[str, int] = {}
         limits = self.account.limits
-        with ThreadPoolExecutor(limits.max_in_flight, thread_name_prefix="outlook") as pool:
+        with ThreadPoolExecutor(limits.batches_in_flight, thread_name_prefix="outlook") as pool:
             while pending:
                 rounds: list[tuple[list[str], Future[dict[int, PartAnswer | BaseException]]]] = []
-                while pending and len(rounds) < limits.max_in_flight:
+                while pending and len(rounds) < limits.batches_in_flight:
                     ids = [pending.popleft() for _ in range(min(limits.batch_size, len(pending)))]
                     urls = [f"{self.user_path}/messages/{quote(i, safe='')}/$value" for i in ids]
                     rounds.append((ids, pool.submit(self.client.batch, urls)))

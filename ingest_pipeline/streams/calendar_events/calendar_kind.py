@@ -31,6 +31,7 @@ class CalendarEventsKind:
 
     name = "calendar_events"
     dated = True
+    looks_ahead = True
     # Follows ics_parser.PARSER_VERSION (test_stream_kinds checks); kept here so loading
     # the code location does not import icalendar.
     parser_version = "calendar-1"

@@ -30,6 +30,7 @@ class ContactsKind:
 
     name = "contacts"
     dated = False
+    looks_ahead = False
     # Follows vcard_parser.PARSER_VERSION (test_stream_kinds checks); kept here so loading
     # the code location does not import vobject.
     parser_version = "contacts-1"

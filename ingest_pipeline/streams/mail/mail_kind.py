@@ -30,6 +30,7 @@ class MailKind:
 
     name = "mail"
     dated = True
+    looks_ahead = False
     parser_version = PARSER_VERSION
     default_task: str | None = "job_posting"
     description = (
