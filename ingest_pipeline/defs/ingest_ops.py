@@ -17,6 +17,7 @@ from ingest_pipeline.defs.resources import (
 )
 from ingest_pipeline.extraction.tasks import get_task
 from ingest_pipeline.sources.base import CredentialsRevoked, Source, SourceError
+from ingest_pipeline.sources.registry import get_provider
 from ingest_pipeline.steps.enumerate_step import enumerate_partition
 from ingest_pipeline.steps.extract_step import extract_partition, pass_through_partition
 from ingest_pipeline.steps.fetch_step import fetch_partition
@@ -142,6 +143,13 @@ def _merged(
     return {**upstream, **summary}
 
 
+def items_cap(configured: int | None, provider: str) -> int | None:
+    """The fetch cap of one run: ``INGEST_MAX_ITEMS_PER_RUN`` or the provider's own cap
+    (Google Calendar's 2,000, as the seed had), whichever is lower."""
+    caps = [c for c in (configured, get_provider(provider).max_items_per_run) if c is not None]
+    return min(caps) if caps else None
+
+
 def final_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
     """The run's totals: duration, items skipped and failed across the steps."""
     metrics = dict(metrics)
@@ -187,7 +195,7 @@ def ingest_ops_for(stream: str) -> tuple[dg.OpDefinition, ...]:
             summary = fetch_partition(
                 ctx,
                 _source(ctx, credentials),
-                max_items=limits.max_items_per_run,
+                max_items=items_cap(limits.max_items_per_run, ctx.integration.provider),
                 max_seconds=limits.max_run_seconds,
             )
         return _merged(context, "fetch", upstream, summary)

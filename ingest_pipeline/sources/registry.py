@@ -35,6 +35,7 @@ class ProviderSpec:
     build: Callable[[SourceConfig], Source]
     help: str
     account_label: str = ""
+    max_items_per_run: int | None = None
 
     @property
     def account_kind(self) -> str:
@@ -168,6 +169,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
             _google_calendar,
             "Google Calendar through the Calendar API",
             "Google",
+            max_items_per_run=2000,
         ),
         ProviderSpec(
             "outlook",

@@ -10,6 +10,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from ingest_pipeline.defs.ingest_ops import items_cap
 from ingest_pipeline.store.database import get_engine, session_scope
 from ingest_pipeline.store.integrations import find_integration
 from ingest_pipeline.store.models import Contact, ContactSourceRow, Interaction, Notification
@@ -191,3 +192,9 @@ def test_one_person_across_google_microsoft_and_a_vcard_is_one_contact(
         ).one()
         assert gone.deleted
     assert MAILBOX  # the Outlook address book is the graph fixture's
+
+
+def test_a_google_calendar_run_fetches_at_most_2000_items_and_the_next_continues() -> None:
+    assert items_cap(None, "google-calendar") == 2000
+    assert items_cap(500, "google-calendar") == 500  # INGEST_MAX_ITEMS_PER_RUN is lower
+    assert items_cap(None, "gmail") is None and items_cap(40, "gmail") == 40
