@@ -645,6 +645,8 @@ def test_wire_paths_and_refusals(google: FakeGmail, ann: Client) -> None:
         other = http.get("v1/people/c123/connections", params={"personFields": "names"})
         assert other.status_code == 400
         assert http.post("calendar/v3/calendars/primary/events").status_code == 405
-        assert http.get("v1/people/me").status_code == 404
+        profile = http.get("v1/people/me", params={"personFields": "emailAddresses"})
+        assert profile.json()["emailAddresses"][0]["value"] == ANN
+        assert http.get("v1/people/me/photos").status_code == 404
         unauthenticated = http.get("users/me/calendarList", headers={"Authorization": ""})
         assert unauthenticated.status_code == 401
