@@ -28,6 +28,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from ingest_pipeline.sources.base import CredentialsRevoked, SourceError
+from ingest_pipeline.sources.credentials_file import read_json_object
 
 SCOPES = {
     "mail": ["https://www.googleapis.com/auth/gmail.readonly"],
@@ -52,15 +53,7 @@ class GoogleEndpoint:
 
 def load_credentials_file(path: str) -> dict[str, Any]:
     """Read and sanity-check a credentials JSON file; `SourceError` says what is wrong."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            info = json.load(handle)
-    except OSError as exc:
-        raise SourceError(f"cannot read credentials file {path!r}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"credentials file {path!r} is not JSON: {exc.msg}") from exc
-    if not isinstance(info, dict):
-        raise SourceError(f"credentials file {path!r} must hold a JSON object")
+    info = read_json_object(path)
     kind = info.get("type", "authorized_user")
     required = {
         "authorized_user": ("client_id", "client_secret", "refresh_token"),

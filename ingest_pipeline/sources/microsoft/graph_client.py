@@ -131,6 +131,7 @@ class GraphClient:
         self.endpoint = endpoint
         self.budget = budget
         self.max_attempts = max_attempts
+        self.base_backoff_seconds = base_backoff_seconds
         self._sleep = sleep
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self._wait = _RetryAfterOrBackoff(base_backoff_seconds, random.Random())
@@ -201,6 +202,15 @@ class GraphClient:
                 int(part.get("status", 0)), headers, decode_part_body(part.get("body"), headers)
             )
         return answers
+
+    def backoff(self, attempt: int, error: object) -> float:
+        """How long to wait before asking a part again: exponential backoff with jitter,
+        at least the part's Retry-After."""
+        base = min(self.base_backoff_seconds * 2 ** (attempt - 1), 32.0)
+        delay = base * self._wait.rng.uniform(0.5, 1.5)
+        if isinstance(error, GraphError) and error.retry_after is not None:
+            delay = max(delay, error.retry_after)
+        return delay
 
     def penalize(self, seconds: float) -> None:
         """Everyone sending to this mailbox waits ``seconds`` (a part said Retry-After)."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -69,7 +68,6 @@ class MicrosoftContactsSource:
         self.account = account
         self.client, self.user_path = connect(account, sleep=sleep)
         self._sleep = sleep
-        self._random = random.Random()
         self._state = dict(sync_state or {})
         self.notes: list[str] = []
         self.requests_retried = 0
@@ -155,7 +153,7 @@ class MicrosoftContactsSource:
                     continue
                 self.requests_retried += 1
                 pending.append(contact_id)
-                pause = max(pause, self._backoff(attempts[contact_id], error))
+                pause = max(pause, self.client.backoff(attempts[contact_id], error))
             if pause:
                 self.client.penalize(pause)
                 self._sleep(pause)
@@ -198,13 +196,6 @@ class MicrosoftContactsSource:
                 }
             )
             yield Page(items=[_ref(v) for v in values if v.get("id")], cursor=cursor)
-
-    def _backoff(self, attempt: int, error: object) -> float:
-        base = min(self.account.limits.base_backoff_seconds * 2 ** (attempt - 1), 32.0)
-        delay = base * self._random.uniform(0.5, 1.5)
-        if isinstance(error, GraphError) and error.retry_after is not None:
-            delay = max(delay, error.retry_after)
-        return delay
 
 
 def _ref(value: dict[str, Any]) -> ItemRef:

@@ -16,13 +16,13 @@ Two grants, as JSON:
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from ingest_pipeline.sources.base import SourceError
+from ingest_pipeline.sources.credentials_file import read_json_object
 
 GRAPH_URL = "https://graph.microsoft.com/v1.0"
 AUTHORITY_HOST = "https://login.microsoftonline.com"
@@ -79,15 +79,7 @@ def check_credentials(info: dict[str, Any], *, origin: str) -> dict[str, Any]:
 
 def load_credentials_file(path: str) -> dict[str, Any]:
     """Read and check a Microsoft credentials JSON file."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            info = json.load(handle)
-    except OSError as exc:
-        raise SourceError(f"cannot read credentials file {path!r}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"credentials file {path!r} is not JSON: {exc.msg}") from exc
-    if not isinstance(info, dict):
-        raise SourceError(f"credentials file {path!r} must hold a JSON object")
+    info = read_json_object(path)
     return check_credentials(info, origin=f"credentials file {path!r}")
 
 

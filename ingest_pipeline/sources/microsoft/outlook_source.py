@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -75,7 +74,6 @@ class OutlookSource:
         self.client, self.user_path = connect(account, sleep=sleep)
         self._sleep = sleep
         self._now = now
-        self._random = random.Random()
         self._state = dict(sync_state or {})
         self.notes: list[str] = []
         self.requests_retried = 0
@@ -147,7 +145,7 @@ class OutlookSource:
                             continue
                         self.requests_retried += 1
                         pending.append(message_id)
-                        pause = max(pause, self._backoff(attempts[message_id], error))
+                        pause = max(pause, self.client.backoff(attempts[message_id], error))
                 if pause:
                     self.client.penalize(pause)
                     self._sleep(pause)
@@ -206,13 +204,6 @@ class OutlookSource:
                 self._state["mail_delta"] = {"day": day, "link": str(delta_link)}
             cursor = json.dumps({"mode": "delta", "next": next_link, "done": not next_link})
             yield Page(items=_refs(values, window), cursor=cursor)
-
-    def _backoff(self, attempt: int, error: object) -> float:
-        base = min(self.account.limits.base_backoff_seconds * 2 ** (attempt - 1), 32.0)
-        delay = base * self._random.uniform(0.5, 1.5)
-        if isinstance(error, GraphError) and error.retry_after is not None:
-            delay = max(delay, error.retry_after)
-        return delay
 
 
 def _iso(moment: dt.datetime) -> str:
