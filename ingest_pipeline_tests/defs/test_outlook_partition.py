@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from ingest_pipeline.cli import main
 from ingest_pipeline.store.database import get_engine, session_scope
 from ingest_pipeline.store.integrations import find_integration
-from ingest_pipeline.store.models import Contact, ContactSourceRow, Notification
+from ingest_pipeline.store.models import Candidate, Contact, ContactSourceRow, Notification
 from ingest_pipeline_tests.fakes.graph_server import FakeGraph, GraphFaults
 from ingest_pipeline_tests.gmail_fixtures import credentials_key, sample_messages
 from ingest_pipeline_tests.graph_fixtures import (
@@ -191,3 +191,44 @@ def test_cli_adds_outlook_after_checking_access(
     http = ["--graph-url", options["graph_url"].replace("https://", "http://")]
     assert main(["integrations", "add", "--provider", "microsoft-contacts", *http]) == 2
     assert "https://" in capsys.readouterr().err
+
+
+def test_keyword_search_follows_the_tenants_candidates_on_every_run(
+    sqlite_url: str, dagster_instance: dg.DagsterInstance, graph: FakeGraph, credentials_key: str
+) -> None:
+    day = dt.date(2026, 11, 20)
+    noon = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+    for n, subject in enumerate(["Data Engineer role", "Rust developer wanted", "Lunch"]):
+        raw = f"Subject: {subject}\nMessage-ID: <kw{n}@x>\n\nHello\n".encode()
+        graph.add_message(MAILBOX, raw, noon + dt.timedelta(minutes=n))
+    key = register_graph(sqlite_url, graph, credentials_key, keyword_search=True)
+    with session_scope(sqlite_url) as session:
+        session.add(
+            Candidate(
+                tenant_id="default",
+                candidate_key="a@x",
+                phones=[],
+                skills=[],
+                links=[],
+                preferred_roles=["Data Engineer"],
+            )
+        )
+
+    [first] = run_days(sqlite_url, dagster_instance, key, [day])
+    with session_scope(sqlite_url) as session:
+        session.add(
+            Candidate(
+                tenant_id="default",
+                candidate_key="b@x",
+                phones=[],
+                skills=[],
+                links=[],
+                preferred_roles=["Rust developer"],
+            )
+        )
+    [second] = run_days(sqlite_url, dagster_instance, key, [day])
+
+    assert first.success and second.success
+    assert first.metrics["enumerated"] == 1  # only the Data Engineer mail
+    assert second.metrics["new_items"] == 1  # the Rust mail, found with the new keyword
+    assert count(sqlite_url, "select count(*) from messages") == 2
