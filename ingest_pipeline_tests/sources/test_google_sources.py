@@ -14,7 +14,7 @@ from ingest_pipeline.sources.base import CredentialsRevoked
 from ingest_pipeline.streams.calendar_events.json_events import parse_json_event
 from ingest_pipeline.streams.contacts.json_contacts import parse_json_contact
 from ingest_pipeline_tests.fakes.gmail_server import FakeGmail
-from ingest_pipeline_tests.gmail_fixtures import USER
+from ingest_pipeline_tests.gmail_fixtures import USER, credentials_info
 from ingest_pipeline_tests.google_fixtures import (
     SAMPLE_OCCURRENCES,
     SAMPLE_PEOPLE,
@@ -160,3 +160,25 @@ def test_calendar_events_are_stored_with_their_calendar(google: Google) -> None:
     [item, *_] = [i for i in source.fetch(refs_of(source, Window.for_day(WEEK[0])))]
     assert isinstance(item, RawItem)
     assert json.loads(item.data)["calendarId"] == "primary"
+
+
+def test_a_large_address_book_is_fetched_200_people_a_call() -> None:
+    with FakeGmail() as server:
+        token = server.add_user(USER)
+        for n in range(450):
+            server.add_person(
+                USER,
+                {
+                    "names": [{"givenName": "Person", "familyName": str(n)}],
+                    "emailAddresses": [{"value": f"person{n}@example.com"}],
+                },
+            )
+        source = contacts(server, credentials_info(server, token))
+        refs = refs_of(source)
+        size = source.limits.fetch_batch_size
+        items = [i for at in range(0, len(refs), size) for i in source.fetch(refs[at : at + size])]
+
+    assert len(refs) == 450
+    assert sum(isinstance(i, RawItem) for i in items) == 450
+    # 450 people: one listing page, then batchGets of 200, 200 (one fetch of 400) and 50.
+    assert server.stats.by_method["people.getBatchGet"] == 3
