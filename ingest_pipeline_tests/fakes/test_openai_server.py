@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -207,7 +208,7 @@ def test_429_is_retried_by_the_client_after_retry_after(fake: FakeOpenAI) -> Non
     assert json.loads(completion.choices[0].message.content)["skills"] == ["python"]
     assert len(fake.requests) == 2
     assert fake.stats.status_counts == {429: 1, 200: 1}
-    assert 0.9 <= elapsed < 2.5
+    assert elapsed >= 0.9  # it waited out Retry-After (an upper bound would race the machine)
 
 
 def test_500_raises_internal_server_error(fake: FakeOpenAI) -> None:
@@ -577,7 +578,7 @@ def test_the_client_waits_out_retry_after_in_real_time() -> None:
         create(client)
         elapsed = time.monotonic() - started
 
-    assert 1.4 <= elapsed < 3.0
+    assert elapsed >= 1.4  # it waited for the refill (an upper bound would race the machine)
     assert fake.stats.rate_limited == {"tokens": 1}
     assert fake.stats.chat_ok == 2
 
@@ -604,15 +605,20 @@ def test_keys_and_instances_keep_separate_limits_and_stats() -> None:
 
 
 def test_32_concurrent_requests_overlap_their_latency() -> None:
-    with FakeOpenAI(responder=posting, latency_seconds=0.3) as fake:
+    # Each answer waits until all 32 requests are being served: the server must hold them
+    # open at once (a server answering one at a time breaks the barrier and fails them).
+    everyone = threading.Barrier(32)
+
+    def together(request: Any) -> dict[str, Any]:
+        everyone.wait(timeout=60)
+        return posting(request)
+
+    with FakeOpenAI(responder=together, latency_seconds=0.05) as fake:
         client = client_for(fake)
-        started = time.monotonic()
         with ThreadPoolExecutor(max_workers=32) as pool:
             answers = list(pool.map(lambda _: create(client), range(32)))
-        elapsed = time.monotonic() - started
 
     assert len(answers) == 32
-    assert elapsed < 32 * 0.3 / 4
     assert fake.stats.max_in_flight == 32
     assert sum(fake.stats.accepted_per_second()) == fake.stats.chat_ok == 32
     assert fake.server_errors == []
