@@ -10,7 +10,9 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-from ingest_pipeline.cli_tables import print_summary, print_table
+from ingest_pipeline.cli_tables import print_mail_summary, print_summary, print_table
+from ingest_pipeline.derived.mail_interactions import OWN_ADDRESSES_OPTION
+from ingest_pipeline.derived.mail_summary import mail_summary
 from ingest_pipeline.extraction.tasks import TASKS
 from ingest_pipeline.integration_setup import (
     check_gmail,
@@ -28,6 +30,7 @@ from ingest_pipeline.store.migrate import upgrade
 from ingest_pipeline.store.models import SNAPSHOT_DAY
 from ingest_pipeline.store.partition_report import DayReport, day_reports, integration_statuses
 from ingest_pipeline.store.search_keywords import KEYWORD_SEARCH_OPTION
+from ingest_pipeline.streams.contacts.email_address import normalize_email
 from ingest_pipeline.streams.registry import get_stream
 
 SAMPLE_NAME = "sample-mailbox"
@@ -90,11 +93,14 @@ def add_integration(
     folder: str | None = None,
     keyword_search: bool = False,
     calendars: list[str] | None = None,
+    own_addresses: list[str] | None = None,
 ) -> tuple[str, int]:
     """Check the source, store the integration, register its Dagster partition; returns key.
 
     ``stream`` defaults to the provider's first stream and ``task`` to the stream's default
-    task (mail: job_posting; contacts and calendar events have none).
+    task (mail: job_posting; contacts and calendar events have none). ``own_addresses`` are
+    the account's addresses besides its account name (a local mailbox has none of its own),
+    which make mail it sent outbound.
     """
     spec = get_provider(provider)
     stream = stream or spec.streams[0]
@@ -140,6 +146,15 @@ def add_integration(
                 f"--keyword-search narrows mail listings ({', '.join(KEYWORD_PROVIDERS)})"
             )
         checked = replace(checked, options={**checked.options, KEYWORD_SEARCH_OPTION: True})
+    if own_addresses:
+        if stream != "mail":
+            raise UsageError("--own-address tells which mail the account sent; mail only")
+        normalised = [normalize_email(a) for a in own_addresses]
+        bad = [a for a, n in zip(own_addresses, normalised, strict=True) if n is None]
+        if bad:
+            raise UsageError(f"--own-address {bad[0]!r} is not an email address")
+        options = {**checked.options, OWN_ADDRESSES_OPTION: [n for n in normalised if n]}
+        checked = replace(checked, options=options)
     url = _migrated_url()
     with session_scope(url) as session:
         if name and integrations_repo.find_by_name(session, name):
@@ -179,6 +194,7 @@ def cmd_integrations_add(args: argparse.Namespace) -> int:
         folder=args.folder,
         keyword_search=args.keyword_search,
         calendars=args.calendar,
+        own_addresses=args.own_address,
     )
     print(key)
     return 0
@@ -246,7 +262,12 @@ def run_days(
 ) -> tuple[list[DayReport], dict[str, float]]:
     """Materialize each day (or, for a snapshot stream, its one partition) through Dagster,
     printing progress; returns reports and totals."""
-    from ingest_pipeline.defs.local_launch import RunOutcome, local_instance, materialize_days
+    from ingest_pipeline.defs.local_launch import (
+        RunOutcome,
+        derive_days,
+        local_instance,
+        materialize_days,
+    )
 
     url = _migrated_url()
     with session_scope(url) as session:
@@ -282,7 +303,31 @@ def run_days(
 
     what = f"{len(days)} day(s)" if days is not None else "its snapshot"
     print(f"materializing ingest/{stream} for {key}, {what}, through Dagster", flush=True)
-    materialize_days(local_instance(), key, days, stream=stream, on_done=progress)
+    instance = local_instance()
+    outcomes = materialize_days(instance, key, days, stream=stream, on_done=progress)
+
+    def derived_progress(outcome: RunOutcome) -> None:
+        day = outcome.partition.day
+        if not outcome.success:
+            failures.append(f"{day} derived: {outcome.error}")
+            print(f"  {day}  FAILED derived run {outcome.run_id[:8]}: {outcome.error}", flush=True)
+            return
+        m = outcome.metrics
+        for name, value in m.items():
+            if name.endswith(("_inserted", "_created")):
+                totals["inserted"] = totals.get("inserted", 0) + float(value)
+            elif name.endswith(("_updated", "_deleted", "_linked", "_marked_seen")):
+                totals["updated"] = totals.get("updated", 0) + float(value)
+        print(
+            f"  {day}  ok   run {outcome.run_id[:8]}  derived: "
+            f"{m.get('mail_interactions.interactions_inserted', 0)} interactions inserted, "
+            f"{m.get('contacts_from_mail.contacts_created', 0)} contacts created from mail",
+            flush=True,
+        )
+
+    # What the automation sensor does after each ingest run when the daemon runs.
+    ingested = [o.partition.day for o in outcomes if o.success and o.partition.day]
+    derive_days(instance, key, ingested, stream=stream, on_done=derived_progress)
     stored_days = days if days is not None else [SNAPSHOT_DAY]
     with session_scope(url) as session:
         produced = kind.produced_per_day(session, integration_id, stored_days)
@@ -350,12 +395,20 @@ class SampleIntegration:
     file: str
     task: str | None = None
     job_id: int | None = None
+    own_addresses: tuple[str, ...] = ()
 
 
+# The sample mailbox belongs to Morgan Lee.
+SAMPLE_OWNER = ("morgan.lee@example.com",)
 SAMPLE_INTEGRATIONS = (
-    SampleIntegration(SAMPLE_NAME, "mailbox", "sample.mbox", "job_posting"),
+    SampleIntegration(SAMPLE_NAME, "mailbox", "sample.mbox", "job_posting", None, SAMPLE_OWNER),
     SampleIntegration(
-        f"{SAMPLE_NAME}-applications", "mailbox", "sample.mbox", "job_application", 1
+        f"{SAMPLE_NAME}-applications",
+        "mailbox",
+        "sample.mbox",
+        "job_application",
+        1,
+        SAMPLE_OWNER,
     ),
     SampleIntegration("sample-contacts", "vcard", "sample_contacts.vcf"),
     SampleIntegration("sample-calendar", "ics", "sample_calendar.ics"),
@@ -379,6 +432,7 @@ def cmd_demo(_: argparse.Namespace) -> int:
                 task=sample.task,
                 job_id=sample.job_id,
                 name=sample.name,
+                own_addresses=list(sample.own_addresses),
             )
             print(f"registered the bundled {sample.file} as integration {key}")
         print(f"\n== {sample.name}: {sample.provider}, task {sample.task or 'none'} ==")
@@ -386,6 +440,8 @@ def cmd_demo(_: argparse.Namespace) -> int:
         reports, totals = run_days(key, SAMPLE_DAYS if get_stream(stream).dated else None)
         print_summary(reports, totals)
         failed = failed or bool(totals.get("failed_runs"))
+    with session_scope(url) as session:
+        print_mail_summary(mail_summary(session, integrations_repo.DEFAULT_TENANT))
     print("\nSee the runs and materializations: make dev  (then open http://127.0.0.1:3000)")
     return 1 if failed else 0
 
@@ -421,6 +477,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--calendar",
         action="append",
         help="google-calendar: a calendar id to read (repeat for several; default primary)",
+    )
+    add.add_argument(
+        "--own-address",
+        action="append",
+        help="mail: an address of the account's own (repeat for aliases); mail from it is "
+        "outbound (gmail and outlook know their account's address)",
     )
     add.add_argument(
         "--keyword-search",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ingest_pipeline.derived.mail_summary import MailSummary
 from ingest_pipeline.store.partition_report import DayReport
 
 
@@ -73,3 +74,17 @@ def print_summary(reports: list[DayReport], totals: dict[str, float]) -> None:
         )
     if totals.get("failed_runs"):
         print(f"{int(totals['failed_runs'])} run(s) failed; see above and the Dagster UI.")
+
+
+def print_mail_summary(summary: MailSummary) -> None:
+    """What the mail became: interactions, contacts found in mail, top correspondents."""
+    print(
+        f"\n== derived from mail ==\n{summary.interactions} interactions "
+        f"({summary.automated} automated, bulk or role-account mail, not relationships) with "
+        f"{summary.people} people; {summary.contacts_seen_in_mail} contacts seen in mail."
+    )
+    if summary.top_people:
+        print_table(
+            ("person", "address", "emails in", "emails out"),
+            [tuple(row) for row in summary.top_people],
+        )

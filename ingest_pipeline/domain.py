@@ -141,6 +141,17 @@ class ParsedMessage:
     attachments: tuple[ParsedAttachment, ...] = ()
     forwarded_subjects: tuple[str, ...] = ()
     defects: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    """The References header's msg-ids, oldest first (the first is the thread's root)."""
+    automation: tuple[str, ...] = ()
+    """Headers marking automated, bulk or list mail or a bounce (``mime_automation``)."""
+
+    @property
+    def thread_key(self) -> str | None:
+        """The thread's root msg-id: References' first, else In-Reply-To, else its own."""
+        if self.references:
+            return self.references[0]
+        return self.in_reply_to or self.message_id
 
     def to_json(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -167,6 +178,9 @@ class ParsedMessage:
             attachments=tuple(ParsedAttachment(**a) for a in data["attachments"]),
             forwarded_subjects=tuple(data["forwarded_subjects"]),
             defects=tuple(data["defects"]),
+            # Parse results stored by parser version 1 have neither.
+            references=tuple(data.get("references", ())),
+            automation=tuple(data.get("automation", ())),
         )
 
 

@@ -11,7 +11,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from ingest_pipeline.defs.code_location import build_definitions
-from ingest_pipeline.defs.local_launch import RunOutcome, materialize_days
+from ingest_pipeline.defs.local_launch import RunOutcome, derive_days, materialize_days
 from ingest_pipeline.defs.resources import AppDatabaseResource, extractor_from, limits_from
 from ingest_pipeline.settings import get_settings
 from ingest_pipeline.store import integrations
@@ -31,6 +31,13 @@ def ingest_job(
 ) -> dg.JobDefinition:
     """The code location's ingest job of ``stream``, bound to ``db_url`` (and an extractor
     kind)."""
+    return bound_job(db_url, f"ingest_{stream}_job", extractor=extractor, **limits)
+
+
+def bound_job(
+    db_url: str, name: str, *, extractor: str = "offline", **limits: Any
+) -> dg.JobDefinition:
+    """The code location's job ``name``, bound to ``db_url`` (and an extractor kind)."""
     defs = build_definitions(
         {
             "app_db": AppDatabaseResource(url=db_url),
@@ -39,7 +46,7 @@ def ingest_job(
         },
         history_start=HISTORY_START,
     )
-    return defs.resolve_job_def(f"ingest_{stream}_job")
+    return defs.resolve_job_def(name)
 
 
 def register_mailbox(
@@ -78,6 +85,19 @@ def run_days(
     """One Dagster run per day (``days`` None: a snapshot stream's one partition)."""
     job = ingest_job(db_url, extractor=extractor, stream=stream, **limits)
     return materialize_days(instance, key, days, stream=stream, job=job)
+
+
+def derive(
+    db_url: str,
+    instance: dg.DagsterInstance,
+    key: str,
+    days: list[dt.date],
+    *,
+    stream: str = "mail",
+) -> list[RunOutcome]:
+    """One run per day of ``stream``'s derived assets and their checks."""
+    job = bound_job(db_url, f"derive_{stream}_job")
+    return derive_days(instance, key, days, stream=stream, job=job)
 
 
 def snapshot(db_url: str, *, natural: bool = False) -> dict[str, list[tuple[Any, ...]]]:

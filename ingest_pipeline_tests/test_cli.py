@@ -156,5 +156,13 @@ def test_demo_twice_second_run_changes_nothing(tmp_path: Path) -> None:
     assert second.stdout.count("Nothing changed") == 4
     assert "contacts created" in first.stdout and "calendar events" in first.stdout
     progress = [line for line in second.stdout.splitlines() if "  ok   run " in line]
-    assert len(progress) == 7 + 7 + 1 + 7
-    assert all(line.endswith("inserted 0, extraction calls 0") for line in progress)
+    ingest = [line for line in progress if "derived:" not in line]
+    assert len(ingest) == 7 + 7 + 1 + 7
+    assert all(line.endswith("inserted 0, extraction calls 0") for line in ingest)
+    # Each mail day's derived assets are computed again, and change nothing either.
+    derived = [line for line in progress if "derived:" in line]
+    assert len(derived) == 7 + 7
+    assert all(
+        line.endswith("0 interactions inserted, 0 contacts created from mail") for line in derived
+    )
+    assert "== derived from mail ==" in first.stdout and "contacts seen in mail" in first.stdout

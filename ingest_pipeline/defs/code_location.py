@@ -6,6 +6,7 @@ from typing import Any
 
 import dagster as dg
 
+from ingest_pipeline.defs.derived_assets import automation_sensor, derived_defs
 from ingest_pipeline.defs.ingest_assets import StreamDefs, stream_defs
 from ingest_pipeline.defs.ingest_schedules import (
     ingest_coming_days_schedule,
@@ -22,7 +23,8 @@ from ingest_pipeline.streams.registry import STREAM_NAMES
 def build_definitions(
     resources: Mapping[str, Any] | None = None, *, history_start: dt.date | None = None
 ) -> dg.Definitions:
-    """Per stream an asset, its checks, job and schedules; the sensors. ``resources``
+    """Per stream an asset, its checks, job and schedules; the derived assets downstream
+    with their checks and jobs; the sensors. ``resources``
     replace the defaults built from the settings; ``history_start`` the first day of the
     date dimension (``INGEST_HISTORY_START``)."""
     settings = get_settings()
@@ -32,6 +34,7 @@ def build_definitions(
         for s in STREAM_NAMES
     ]
     by_name = {defs.stream: defs for defs in streams}
+    derived = derived_defs(streams)
     schedules = [ingest_today_schedule(defs, settings.today_cron) for defs in streams]
     schedules += [
         ingest_yesterday_schedule(defs, settings.nightly_cron) for defs in streams if defs.dated
@@ -42,14 +45,16 @@ def build_definitions(
         if defs.lookahead_days
     ]
     return dg.Definitions(
-        assets=[defs.asset for defs in streams],
-        asset_checks=[check for defs in streams for check in defs.checks],
-        jobs=[defs.job for defs in streams],
+        assets=[defs.asset for defs in streams] + [a for d in derived for a in d.assets],
+        asset_checks=[check for defs in streams for check in defs.checks]
+        + [check for d in derived for check in d.checks],
+        jobs=[defs.job for defs in streams] + [d.job for d in derived],
         schedules=schedules,
         sensors=[
             integrations_sensor(streams, settings.sensor_interval_seconds),
             llm_batches_sensor(by_name["mail"].job, settings.llm_batch_sensor_interval_seconds),
             *run_outcome_sensors([defs.job for defs in streams]),
+            automation_sensor(settings.sensor_interval_seconds),
         ],
         resources={**resources_from(settings), **(resources or {})},
     )

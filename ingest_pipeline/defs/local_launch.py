@@ -105,34 +105,86 @@ def materialize_days(
         history_start = min([get_settings().history_start_day(), *(days or [])])
         job = build_definitions(history_start=history_start).resolve_job_def(job_name(stream))
     register_partition_key(instance, integration_key, stream=stream)
-    run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}} if quiet else {}
     outcomes = []
     partition_days: list[dt.date | None] = list(days) if days is not None else [None]
     for day in partition_days:
         partition = IngestPartition(integration_key=integration_key, day=day)
-        result = job.execute_in_process(
-            instance=instance,
-            partition_key=partition.key,
-            run_config=run_config,
-            raise_on_error=False,
-            tags={"ingest/launched_by": "cli"},
-        )
-        metrics: dict[str, Any] = {}
-        error = None
-        if result.success:
-            metrics = dict(result.output_for_node(output_node(stream)))
-        else:
-            failures = [e for e in result.all_events if e.is_step_failure]
-            error = (
-                "; ".join(
-                    str(e.step_failure_data.error.message).strip()
-                    if e.step_failure_data.error
-                    else "failed"
-                    for e in failures
-                )
-                or "run failed"
-            )
-        outcome = RunOutcome(partition, result.run_id, result.success, metrics, error)
+        outcome = _execute(job, instance, partition, quiet=quiet, output=output_node(stream))
         on_done(outcome)
         outcomes.append(outcome)
     return outcomes
+
+
+def derive_days(
+    instance: dg.DagsterInstance,
+    integration_key: str,
+    days: list[dt.date],
+    *,
+    stream: str = "mail",
+    on_done: Callable[[RunOutcome], None] = lambda _: None,
+    job: dg.JobDefinition | None = None,
+) -> list[RunOutcome]:
+    """Materialize the derived assets of ``stream`` for each day of one integration (what
+    the automation sensor does after an ingest run when the daemon runs); the metrics are
+    the assets' counts, prefixed with the asset's name. None when the stream has none.
+    ``job`` defaults to the code location's ``derive_<stream>_job``."""
+    from ingest_pipeline.defs.code_location import build_definitions
+    from ingest_pipeline.defs.derived_assets import derived_job_name
+    from ingest_pipeline.derived.registry import derived_for
+
+    if not derived_for(stream) or not days:
+        return []
+    if job is None:
+        history_start = min([get_settings().history_start_day(), *days])
+        job = build_definitions(history_start=history_start).resolve_job_def(
+            derived_job_name(stream)
+        )
+    outcomes = []
+    for day in days:
+        partition = IngestPartition(integration_key=integration_key, day=day)
+        outcome = _execute(job, instance, partition, quiet=True, output=None)
+        on_done(outcome)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _execute(
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    partition: IngestPartition,
+    *,
+    quiet: bool,
+    output: str | None,
+) -> RunOutcome:
+    """One run of ``job`` for ``partition``; metrics from the node ``output`` or, without
+    one, from every materialization's metadata (``<asset>.<name>``)."""
+    run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}} if quiet else {}
+    result = job.execute_in_process(
+        instance=instance,
+        partition_key=partition.key,
+        run_config=run_config,
+        raise_on_error=False,
+        tags={"ingest/launched_by": "cli"},
+    )
+    metrics: dict[str, Any] = {}
+    error = None
+    if result.success and output is not None:
+        metrics = dict(result.output_for_node(output))
+    elif result.success:
+        for event in result.get_asset_materialization_events():
+            materialization = event.step_materialization_data.materialization
+            name = materialization.asset_key.path[-1]
+            for label, value in materialization.metadata.items():
+                metrics[f"{name}.{label}"] = getattr(value, "value", value)
+    else:
+        failures = [e for e in result.all_events if e.is_step_failure]
+        error = (
+            "; ".join(
+                str(e.step_failure_data.error.message).strip()
+                if e.step_failure_data.error
+                else "failed"
+                for e in failures
+            )
+            or "run failed"
+        )
+    return RunOutcome(partition, result.run_id, result.success, metrics, error)

@@ -56,7 +56,9 @@ class IngestPartition:
         )
 
 
-def partition_of(context: dg.OpExecutionContext | dg.AssetCheckExecutionContext) -> IngestPartition:
+def partition_of(
+    context: dg.OpExecutionContext | dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+) -> IngestPartition:
     """The partition a run works on, from its (multi- or single-dimension) key."""
     key = context.partition_key
     by_dimension = getattr(key, "keys_by_dimension", None)

@@ -19,6 +19,7 @@ import re
 from email.message import Message
 
 from ingest_pipeline.domain import ParsedMessage
+from ingest_pipeline.parsing.mime_automation import automation_markers, references
 from ingest_pipeline.parsing.mime_charsets import charset_hint
 from ingest_pipeline.parsing.mime_headers import (
     first_message_id,
@@ -110,6 +111,8 @@ def _parse(raw: bytes, cap: int) -> ParsedMessage:
         cc=cc,
         date=date,
         in_reply_to=in_reply_to,
+        references=references(msg),
+        automation=automation_markers(msg),
         body_text=body_text,
         body_html_present=walk.html_present,
         attachments=tuple(walk.attachments),

@@ -22,6 +22,10 @@ class IntegrationNotFound(LookupError):
 LLM_BUDGET_OPTION = "llm_daily_budget_usd"
 
 
+# The tenant integrations belong to when none is given (the embedded default).
+DEFAULT_TENANT = "default"
+
+
 def partition_key_for(provider: str, integration_id: int) -> str:
     """The Dagster dynamic partition key: ``<provider>-<id>`` (never ``|`` or ``,``)."""
     return f"{_KEY_SAFE.sub('-', provider.lower())}-{integration_id}"
@@ -36,7 +40,7 @@ def add_integration(
     stream: str = "mail",
     name: str | None = None,
     options: dict[str, Any] | None = None,
-    tenant_id: str = "default",
+    tenant_id: str = DEFAULT_TENANT,
     user_id: str | None = None,
     credentials: bytes | None = None,
 ) -> Integration:

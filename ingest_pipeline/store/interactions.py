@@ -30,6 +30,10 @@ class Participant:
     occurred_at: dt.datetime
     title: str
     cancelled: bool = False
+    direction: str | None = None
+    thread_key: str | None = None
+    automated: str | None = None
+    display_name: str | None = None
 
 
 def contacts_by_email(session: Session, tenant_id: str, emails: Iterable[str]) -> dict[str, int]:
@@ -71,6 +75,10 @@ def replace_for_items(
             "occurred_at": p.occurred_at,
             "title": p.title,
             "cancelled": p.cancelled,
+            "direction": p.direction,
+            "thread_key": p.thread_key,
+            "automated": p.automated,
+            "display_name": p.display_name,
         }
         for p in participants
     ]

@@ -353,6 +353,8 @@ class Contact(Base):
     organization: Mapped[str | None] = mapped_column(sa.Text)
     title: Mapped[str | None] = mapped_column(sa.Text)
     deleted: Mapped[bool] = mapped_column(default=False)
+    seen_in_mail: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    """True when the person was found in mail headers (created there or also there)."""
 
 
 class ContactIdentity(Base):
@@ -367,6 +369,20 @@ class ContactIdentity(Base):
     tenant_id: Mapped[str] = mapped_column(sa.String(64))
     identity: Mapped[str] = mapped_column(sa.String(400))
     contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"))
+
+
+class ContactSuggestion(Base):
+    """Two contacts that may be one person: their names match but no email or phone
+    links them, so they stay two until a person merges them (a name only suggests)."""
+
+    __tablename__ = "contact_suggestions"
+    __table_args__ = (sa.UniqueConstraint("contact_id", "similar_contact_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.String(64))
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"))
+    similar_contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"))
+    reason: Mapped[str] = mapped_column(sa.Text)
 
 
 class ContactSourceRow(Base):
@@ -436,6 +452,14 @@ class Interaction(Base):
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     title: Mapped[str] = mapped_column(sa.Text)
     cancelled: Mapped[bool] = mapped_column(default=False)
+    direction: Mapped[str | None] = mapped_column(sa.String(16))
+    """Mail: ``outbound`` when the account sent it, else ``inbound``; None for meetings."""
+    thread_key: Mapped[str | None] = mapped_column(sa.String(512))
+    """Mail: the thread's root msg-id (References, In-Reply-To, else the message's own)."""
+    automated: Mapped[str | None] = mapped_column(sa.Text)
+    """Why this is not a relationship (bounce, auto-reply, list mail, role account), if so."""
+    display_name: Mapped[str | None] = mapped_column(sa.Text)
+    """The person's name as the message or meeting gave it, cleaned."""
 
 
 class CalendarEvent(Base):

@@ -12,26 +12,11 @@ import phonenumbers
 
 from ingest_pipeline.streams.contacts.contact_record import ContactPhone
 
-_ADDRESS_CHAR = r"[^@\s<>()\[\],;:\"\\]"
-_ADDRESS = re.compile(rf"{_ADDRESS_CHAR}+@{_ADDRESS_CHAR}+\.{_ADDRESS_CHAR}+")
-_ANGLE = re.compile(r"<([^<>]*)>")
+# Re-exported: contacts code reads every normal form from here.
+from ingest_pipeline.streams.contacts.email_address import normalize_email as normalize_email
+
 _EXTENSION = re.compile(r"\s*(?:;\s*ext=|ext\.?|x|#)\s*\d+\s*$", re.IGNORECASE)
 _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "«": "»"}
-
-
-def normalize_email(value: str) -> str | None:
-    """The address in lower case, without ``mailto:``, display name or angle brackets, or
-    None when the value is not an address (``name@domain.tld``)."""
-    text = value.strip()
-    angled = _ANGLE.search(text)
-    if angled:
-        text = angled.group(1).strip()
-    if text[:7].lower() == "mailto:":
-        text = text[7:].split("?", 1)[0].strip()
-    text = text.strip("<>").strip().lower()
-    if not _ADDRESS.fullmatch(text) or ".." in text or text.endswith("."):
-        return None
-    return text
 
 
 def _cleaned_number(text: str) -> str:

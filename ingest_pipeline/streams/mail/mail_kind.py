@@ -20,8 +20,9 @@ from ingest_pipeline.streams.stream_kind import (
     records_per_day,
 )
 
-# Mail's parse results were stored under "1" before streams; the other kinds prefix theirs.
-PARSER_VERSION = "1"
+# Mail's parse results were stored under "1" before streams (the other kinds prefix theirs);
+# "2" adds References and the automation markers.
+PARSER_VERSION = "2"
 EXAMPLES = 5
 
 

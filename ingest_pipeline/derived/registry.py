@@ -1,0 +1,69 @@
+"""The derived datasets, in dependency order: what each is computed from and by what.
+
+Each is computed per partition of one ingest stream (its integration and UTC day) from
+what that partition stored, and rewritten to match it, so computing it again with nothing
+new changes nothing. Adding one: a module with its function, and a line here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from ingest_pipeline.derived.contacts_from_mail import derive_contacts_from_mail
+from ingest_pipeline.derived.derived_checks import (
+    CONTACTS_FROM_MAIL_CHECKS,
+    MAIL_INTERACTION_CHECKS,
+    DerivedCheck,
+)
+from ingest_pipeline.derived.mail_interactions import derive_mail_interactions
+from ingest_pipeline.store.models import Integration
+
+Derive = Callable[[Session, Integration, dt.date], Counter[str]]
+
+
+@dataclass(frozen=True)
+class DerivedDataset:
+    """One derived dataset: its name (asset ``derived/<name>``), the ingest stream whose
+    partitions it follows, what it reads (``ingest/<stream>`` or an earlier dataset's
+    name), the function computing one partition, and its checks."""
+
+    name: str
+    stream: str
+    reads: str
+    derive: Derive
+    description: str
+    checks: tuple[DerivedCheck, ...] = ()
+
+
+DERIVED = (
+    DerivedDataset(
+        name="mail_interactions",
+        stream="mail",
+        reads="ingest/mail",
+        derive=derive_mail_interactions,
+        description="One row per stored email and person other than the account: role, "
+        "direction (outbound when the account sent it), thread, time; bounces, auto-replies, "
+        "list mail and role accounts marked as no relationship.",
+        checks=MAIL_INTERACTION_CHECKS,
+    ),
+    DerivedDataset(
+        name="contacts_from_mail",
+        stream="mail",
+        reads="mail_interactions",
+        derive=derive_contacts_from_mail,
+        description="The people of the account's mail as the tenant's contacts: matched on "
+        "their address to a contact from any source, else created and marked seen in mail; "
+        "same-name contacts recorded as suggestions, never merged.",
+        checks=CONTACTS_FROM_MAIL_CHECKS,
+    ),
+)
+
+
+def derived_for(stream: str) -> tuple[DerivedDataset, ...]:
+    """The datasets computed from ``stream``'s partitions, in dependency order."""
+    return tuple(d for d in DERIVED if d.stream == stream)
