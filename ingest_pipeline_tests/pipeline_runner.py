@@ -50,15 +50,21 @@ def bound_job(
 
 
 def register_mailbox(
-    db_url: str, path: Path, *, task: str = "job_posting", job_id: int | None = None
+    db_url: str,
+    path: Path,
+    *,
+    task: str | None = "job_posting",
+    job_id: int | None = None,
+    own_addresses: list[str] | None = None,
 ) -> str:
+    """A mailbox integration of ``path`` (``task`` None: no extraction); ``own_addresses``
+    are the account's, making the mail they sent outbound."""
+    options: dict[str, Any] = {"job_id": job_id} if job_id is not None else {}
+    if own_addresses:
+        options["own_addresses"] = own_addresses
     with session_scope(db_url) as session:
         row = integrations.add_integration(
-            session,
-            provider="mailbox",
-            account=str(path),
-            task=task,
-            options={"job_id": job_id} if job_id is not None else {},
+            session, provider="mailbox", account=str(path), task=task, options=options
         )
         return row.partition_key or ""
 

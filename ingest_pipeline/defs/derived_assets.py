@@ -8,10 +8,12 @@ partition of the derived asset is requested, so the downstream tables follow eve
 """
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import dagster as dg
+from sqlalchemy.orm import Session
 
 from ingest_pipeline.defs.ingest_assets import AssetJob, StreamDefs
 from ingest_pipeline.defs.partitions import partition_of
@@ -20,6 +22,9 @@ from ingest_pipeline.derived.derived_checks import DerivedCheck
 from ingest_pipeline.derived.registry import DerivedDataset, derived_for
 from ingest_pipeline.store.database import session_scope
 from ingest_pipeline.store.integrations import find_integration
+from ingest_pipeline.store.models import Integration
+
+T = TypeVar("T")
 
 GROUP = "derived"
 # Eager without its latest-time-window limit: a backfill of older days updates them too.
@@ -45,13 +50,17 @@ class DerivedDefs:
     job: AssetJob
 
 
-def _day_of(
+def _on_partition(
     context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
-) -> tuple[str, dt.date]:
+    app_db: AppDatabaseResource,
+    compute: Callable[[Session, Integration, dt.date], T],
+) -> T:
+    """``compute`` over the run's partition (its integration and day) in one transaction."""
     partition = partition_of(context)
     if partition.day is None:
         raise dg.Failure(f"derived datasets follow dated partitions; got {partition.label}")
-    return partition.integration_key, partition.day
+    with session_scope(app_db.database_url()) as session:
+        return compute(session, find_integration(session, partition.integration_key), partition.day)
 
 
 def _asset(dataset: DerivedDataset, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
@@ -67,11 +76,8 @@ def _asset(dataset: DerivedDataset, partitions: dg.PartitionsDefinition) -> dg.A
     def derived_asset(
         context: dg.AssetExecutionContext, app_db: AppDatabaseResource
     ) -> dg.MaterializeResult:
-        integration_key, day = _day_of(context)
-        with session_scope(app_db.database_url()) as session:
-            integration = find_integration(session, integration_key)
-            counts = dataset.derive(session, integration, day)
-        context.log.info(f"{dataset.name} for {integration_key} {day}: {dict(counts)}")
+        counts = _on_partition(context, app_db, dataset.derive)
+        context.log.info(f"{dataset.name} for {context.partition_key}: {dict(counts)}")
         return dg.MaterializeResult(metadata={k: int(v) for k, v in sorted(counts.items())})
 
     return derived_asset
@@ -84,10 +90,7 @@ def _check(
     def derived_check(
         context: dg.AssetCheckExecutionContext, app_db: AppDatabaseResource
     ) -> dg.AssetCheckResult:
-        integration_key, day = _day_of(context)
-        with session_scope(app_db.database_url()) as session:
-            integration = find_integration(session, integration_key)
-            problems = check.find(session, integration, day)
+        problems = _on_partition(context, app_db, check.find)
         return dg.AssetCheckResult(
             passed=not problems, metadata={"problems": len(problems), "examples": problems}
         )

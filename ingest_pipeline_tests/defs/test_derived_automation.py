@@ -12,8 +12,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from ingest_pipeline.store import integrations
-from ingest_pipeline.store.database import get_engine, session_scope
+from ingest_pipeline.store.database import get_engine
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
 from ingest_pipeline_tests.dagster_services import (
     dagster_services,
@@ -22,6 +21,7 @@ from ingest_pipeline_tests.dagster_services import (
     wait_for,
 )
 from ingest_pipeline_tests.defs.test_daemon_orchestration import all_done, backfill, runs_by_tag
+from ingest_pipeline_tests.pipeline_runner import register_mailbox
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -58,14 +58,9 @@ def _interactions_per_day(db_url: str) -> dict[dt.date, int]:
 def test_the_automation_sensor_updates_derived_assets_after_a_backfill_of_old_days(
     tmp_path: Path, postgres_url: str, dagster_storage_url: str
 ) -> None:
-    with session_scope(postgres_url) as session:
-        key = integrations.add_integration(
-            session,
-            provider="mailbox",
-            account=str(SAMPLE_MBOX),
-            task=None,
-            options={"own_addresses": ["morgan.lee@example.com"]},
-        ).partition_key
+    key = register_mailbox(
+        postgres_url, SAMPLE_MBOX, task=None, own_addresses=["morgan.lee@example.com"]
+    )
     assert key
     home = production_home(tmp_path / "dagster_home")
     env = {

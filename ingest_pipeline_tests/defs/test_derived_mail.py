@@ -20,6 +20,7 @@ from ingest_pipeline_tests.pipeline_runner import (
     check_results,
     count_rows,
     derive,
+    register_mailbox,
     register_source,
     run_days,
     snapshot,
@@ -113,15 +114,7 @@ END:VCARD
 def _mailbox(db_url: str, tmp_path: Path) -> str:
     path = tmp_path / "morgan.mbox"
     path.write_text(MAILBOX)
-    with session_scope(db_url) as session:
-        row = integrations.add_integration(
-            session,
-            provider="mailbox",
-            account=str(path),
-            task=None,
-            options={"own_addresses": [ME]},
-        )
-        return row.partition_key or ""
+    return register_mailbox(db_url, path, task=None, own_addresses=[ME])
 
 
 def _rows(db_url: str, sql: str) -> list[dict[str, object]]:
