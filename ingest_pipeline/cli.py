@@ -9,8 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from ingest_pipeline.cli_tables import print_mail_summary, print_summary, print_table
+from ingest_pipeline.cli_tables import (
+    print_mail_summary,
+    print_summary,
+    print_table,
+    print_top_matches,
+)
 from ingest_pipeline.derived.mail_interactions import OWN_ADDRESSES_OPTION
 from ingest_pipeline.derived.mail_summary import mail_summary
 from ingest_pipeline.extraction.tasks import TASKS
@@ -386,6 +392,67 @@ def cmd_status(_: argparse.Namespace) -> int:
     return 0
 
 
+def _embedder() -> Any:
+    """The embedder the settings configure, as the derived embeddings asset builds it."""
+    from ingest_pipeline.defs.resources import embedder_from
+
+    try:
+        return embedder_from(get_settings()).build()
+    except Exception as exc:  # dg.Failure for a missing key or an unknown embedder
+        raise UsageError(getattr(exc, "description", None) or str(exc)) from exc
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from ingest_pipeline.derived.vector_search import KINDS, search
+
+    embedder = _embedder()
+    [query] = embedder.embed([args.text])
+    with session_scope(_migrated_url()) as session:
+        hits = search(
+            session, args.tenant, embedder.label, query, kinds=args.kind or KINDS, k=args.limit
+        )
+    if not hits:
+        print(f"nothing embedded under {embedder.label} for tenant {args.tenant!r} yet")
+        return 0
+    print_table(
+        ("kind", "id", "score", "what"),
+        [(h.kind, h.ref_id, f"{h.score:.3f}", h.label[:80]) for h in hits],
+    )
+    print(f"(model {embedder.label})")
+    return 0
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    from ingest_pipeline.derived.matching import NothingToMatch, match_candidate, match_posting
+
+    model = _embedder().label
+    with session_scope(_migrated_url()) as session:
+        try:
+            if args.posting is not None:
+                matches = match_posting(session, args.posting, model, top=args.limit)
+                what = "candidate"
+            else:
+                matches = match_candidate(session, args.candidate, model, top=args.limit)
+                what = "posting"
+        except NothingToMatch as exc:
+            raise UsageError(str(exc)) from exc
+    print_table(
+        (what, "id", "score", "similarity", "skills covered", "why: shared skills"),
+        [
+            (
+                m.label[:50],
+                m.ref_id,
+                f"{m.score:.3f}",
+                f"{m.similarity:.3f}",
+                f"{m.skill_share:.0%}",
+                ", ".join(m.shared_skills) or "-",
+            )
+            for m in matches
+        ],
+    )
+    return 0
+
+
 @dataclass(frozen=True)
 class SampleIntegration:
     """One integration ``make run`` registers from the bundled sample data."""
@@ -440,8 +507,13 @@ def cmd_demo(_: argparse.Namespace) -> int:
         reports, totals = run_days(key, SAMPLE_DAYS if get_stream(stream).dated else None)
         print_summary(reports, totals)
         failed = failed or bool(totals.get("failed_runs"))
+    from ingest_pipeline.derived.matching import best_candidates_per_posting
+
+    model = _embedder().label
     with session_scope(url) as session:
         print_mail_summary(mail_summary(session, integrations_repo.DEFAULT_TENANT))
+        best = best_candidates_per_posting(session, integrations_repo.DEFAULT_TENANT, model)
+    print_top_matches(best, model)
     print("\nSee the runs and materializations: make dev  (then open http://127.0.0.1:3000)")
     return 1 if failed else 0
 
@@ -524,6 +596,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--to", type=_date, help="last day (inclusive), YYYY-MM-DD")
     run.set_defaults(func=cmd_run)
+
+    find = sub.add_parser(
+        "search", help="the stored messages, postings and candidates nearest a text"
+    )
+    find.add_argument("text")
+    find.add_argument("--kind", action="append", choices=["message", "job_posting", "candidate"])
+    find.add_argument("--limit", type=int, default=10)
+    find.add_argument("--tenant", default=integrations_repo.DEFAULT_TENANT)
+    find.set_defaults(func=cmd_search)
+    match = sub.add_parser(
+        "match", help="rank candidates for a posting, or postings for a candidate"
+    )
+    side = match.add_mutually_exclusive_group(required=True)
+    side.add_argument("--posting", type=int, help="a job posting id: its best candidates")
+    side.add_argument("--candidate", type=int, help="a candidate id: the postings that fit")
+    match.add_argument("--limit", type=int, default=10)
+    match.set_defaults(func=cmd_match)
 
     sub.add_parser("status", help="per integration: last run, counts, errors").set_defaults(
         func=cmd_status

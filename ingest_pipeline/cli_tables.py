@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ingest_pipeline.derived.mail_summary import MailSummary
+from ingest_pipeline.derived.matching import Match
 from ingest_pipeline.store.partition_report import DayReport
 
 
@@ -88,3 +89,17 @@ def print_mail_summary(summary: MailSummary) -> None:
             ("person", "address", "emails in", "emails out"),
             [tuple(row) for row in summary.top_people],
         )
+
+
+def print_top_matches(matches: Sequence[tuple[int, str, Match]], model: str) -> None:
+    """The best candidate for each of the first postings, with the shared skills."""
+    if not matches:
+        return
+    print(f"\nTop matches (embeddings: {model}; ingest-pipeline match --posting ID for more):")
+    print_table(
+        ("posting", "id", "best candidate", "score", "why: shared skills"),
+        [
+            (label[:40], posting_id, m.label, f"{m.score:.3f}", ", ".join(m.shared_skills) or "-")
+            for posting_id, label, m in matches
+        ],
+    )

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     ms_graph_url: str = "https://graph.microsoft.com/v1.0"
     ms_authority_host: str = "https://login.microsoftonline.com"
     ms_ca_bundle: str | None = None
+    embedder: str = "offline"
+    embedding_model: str = "text-embedding-3-small"
+    embedding_dimensions: int | None = None
+    embedding_batch_size: int = 256
+    embedding_concurrency: int = 4
 
     def history_start_day(self, *, today: dt.date | None = None) -> dt.date:
         """The first day of the date dimension: ``INGEST_HISTORY_START``, else January 1st
@@ -88,6 +93,14 @@ class Settings(BaseSettings):
             "tpm": self.openai_tpm,
         }
         return replace(spec, **{k: v for k, v in overrides.items() if v is not None})
+
+    def embedding_spec(self) -> ModelSpec:
+        """The registry entry of ``INGEST_EMBEDDING_MODEL`` (``INGEST_MODELS`` merged)."""
+        return get_model(self.embedding_model, load_registry(self.models))
+
+    def embedding_api_key_value(self) -> str | None:
+        """The embeddings model's key: ``INGEST_OPENAI_API_KEY``, else its provider's."""
+        return self.openai_api_key or os.environ.get(self.embedding_spec().api_key_variable) or None
 
     def openai_api_key_variable(self) -> str:
         """Which variable holds the model's key: ``INGEST_OPENAI_API_KEY`` when set, else

@@ -12,7 +12,12 @@ import sqlalchemy as sa
 
 from ingest_pipeline.defs.code_location import build_definitions
 from ingest_pipeline.defs.local_launch import RunOutcome, derive_days, materialize_days
-from ingest_pipeline.defs.resources import AppDatabaseResource, extractor_from, limits_from
+from ingest_pipeline.defs.resources import (
+    AppDatabaseResource,
+    EmbedderResource,
+    extractor_from,
+    limits_from,
+)
 from ingest_pipeline.settings import get_settings
 from ingest_pipeline.store import integrations
 from ingest_pipeline.store.database import get_engine, session_scope
@@ -35,14 +40,21 @@ def ingest_job(
 
 
 def bound_job(
-    db_url: str, name: str, *, extractor: str = "offline", **limits: Any
+    db_url: str,
+    name: str,
+    *,
+    extractor: str = "offline",
+    embedder: EmbedderResource | None = None,
+    **limits: Any,
 ) -> dg.JobDefinition:
-    """The code location's job ``name``, bound to ``db_url`` (and an extractor kind)."""
+    """The code location's job ``name``, bound to ``db_url`` (and an extractor kind, an
+    embedder)."""
     defs = build_definitions(
         {
             "app_db": AppDatabaseResource(url=db_url),
             "extractor": extractor_from(get_settings(), kind=extractor, min_confidence=0.6),
             "limits": limits_from(get_settings(), **limits),
+            "embedder": embedder or EmbedderResource(kind="offline"),
         },
         history_start=HISTORY_START,
     )
@@ -100,9 +112,10 @@ def derive(
     days: list[dt.date],
     *,
     stream: str = "mail",
+    embedder: EmbedderResource | None = None,
 ) -> list[RunOutcome]:
     """One run per day of ``stream``'s derived assets and their checks."""
-    job = bound_job(db_url, f"derive_{stream}_job")
+    job = bound_job(db_url, f"derive_{stream}_job", embedder=embedder)
     return derive_days(instance, key, days, stream=stream, job=job)
 
 

@@ -166,3 +166,22 @@ def test_demo_twice_second_run_changes_nothing(tmp_path: Path) -> None:
         line.endswith("0 interactions inserted, 0 contacts created from mail") for line in derived
     )
     assert "== derived from mail ==" in first.stdout and "contacts seen in mail" in first.stdout
+    assert "Top matches (embeddings: offline-lexical" in first.stdout
+
+    # What the demo embedded answers search and matching from the command line.
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "ingest_pipeline.cli", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    found = cli("search", "Java Spring Boot Kafka developer", "--kind", "job_posting")
+    assert "job_posting" in found.splitlines()[2] and "Java" in found.splitlines()[2]
+    ranked = cli("match", "--posting", "1", "--limit", "3")
+    assert "why: shared skills" in ranked and len(ranked.splitlines()) == 2 + 3

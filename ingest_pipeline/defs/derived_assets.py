@@ -7,22 +7,20 @@ reads is materialized (a scheduled run, a CLI run, a backfill of old days), that
 partition of the derived asset is requested, so the downstream tables follow every ingest.
 """
 
-import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 import dagster as dg
-from sqlalchemy.orm import Session
 
 from ingest_pipeline.defs.ingest_assets import AssetJob, StreamDefs
 from ingest_pipeline.defs.partitions import partition_of
-from ingest_pipeline.defs.resources import AppDatabaseResource
+from ingest_pipeline.defs.resources import AppDatabaseResource, EmbedderResource
+from ingest_pipeline.derived.derive_inputs import DeriveInputs
 from ingest_pipeline.derived.derived_checks import DerivedCheck
 from ingest_pipeline.derived.registry import DerivedDataset, derived_for
 from ingest_pipeline.store.database import session_scope
 from ingest_pipeline.store.integrations import find_integration
-from ingest_pipeline.store.models import Integration
 
 T = TypeVar("T")
 
@@ -53,14 +51,18 @@ class DerivedDefs:
 def _on_partition(
     context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
     app_db: AppDatabaseResource,
-    compute: Callable[[Session, Integration, dt.date], T],
+    embedder: EmbedderResource,
+    compute: Callable[[DeriveInputs], T],
 ) -> T:
     """``compute`` over the run's partition (its integration and day) in one transaction."""
     partition = partition_of(context)
     if partition.day is None:
         raise dg.Failure(f"derived datasets follow dated partitions; got {partition.label}")
     with session_scope(app_db.database_url()) as session:
-        return compute(session, find_integration(session, partition.integration_key), partition.day)
+        integration = find_integration(session, partition.integration_key)
+        return compute(
+            DeriveInputs(session, integration, partition.day, make_embedder=embedder.build)
+        )
 
 
 def _asset(dataset: DerivedDataset, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
@@ -74,9 +76,11 @@ def _asset(dataset: DerivedDataset, partitions: dg.PartitionsDefinition) -> dg.A
         description=dataset.description,
     )
     def derived_asset(
-        context: dg.AssetExecutionContext, app_db: AppDatabaseResource
+        context: dg.AssetExecutionContext,
+        app_db: AppDatabaseResource,
+        embedder: EmbedderResource,
     ) -> dg.MaterializeResult:
-        counts = _on_partition(context, app_db, dataset.derive)
+        counts = _on_partition(context, app_db, embedder, dataset.derive)
         context.log.info(f"{dataset.name} for {context.partition_key}: {dict(counts)}")
         return dg.MaterializeResult(metadata={k: int(v) for k, v in sorted(counts.items())})
 
@@ -88,9 +92,11 @@ def _check(
 ) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=asset, name=check.name, description=check.description)
     def derived_check(
-        context: dg.AssetCheckExecutionContext, app_db: AppDatabaseResource
+        context: dg.AssetCheckExecutionContext,
+        app_db: AppDatabaseResource,
+        embedder: EmbedderResource,
     ) -> dg.AssetCheckResult:
-        problems = _on_partition(context, app_db, check.find)
+        problems = _on_partition(context, app_db, embedder, check.find)
         return dg.AssetCheckResult(
             passed=not problems, metadata={"problems": len(problems), "examples": problems}
         )

@@ -178,13 +178,16 @@ def _execute(
                 metrics[f"{name}.{label}"] = getattr(value, "value", value)
     else:
         failures = [e for e in result.all_events if e.is_step_failure]
-        error = (
-            "; ".join(
-                str(e.step_failure_data.error.message).strip()
-                if e.step_failure_data.error
-                else "failed"
-                for e in failures
-            )
-            or "run failed"
-        )
+        error = "; ".join(_failure_text(e.step_failure_data.error) for e in failures)
+        error = error or "run failed"
     return RunOutcome(partition, result.run_id, result.success, metrics, error)
+
+
+def _failure_text(error: Any) -> str:
+    """A step's error as a person reads it: a `dg.Failure`'s description, or the exception
+    that caused Dagster's "error occurred while executing" wrapper."""
+    if error is None:
+        return "failed"
+    while error.cause is not None and "Error occurred while executing" in error.message:
+        error = error.cause
+    return str(error.message).strip()

@@ -120,6 +120,76 @@ def paced_limits(rpm: int, tpm: int) -> Any:
     )
 
 
+class EmbedderResource(dg.ConfigurableResource):
+    """Which embedder the derived embeddings use: ``offline`` (the lexical embedder, no key,
+    labelled ``offline-lexical-…``) or ``openai`` (any OpenAI-compatible ``/embeddings``
+    endpoint of the models registry)."""
+
+    kind: str = _default("embedder")
+    model: str = _default("embedding_model")
+    api_model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    dimensions: int | None = None
+    batch_size: int = _default("embedding_batch_size")
+    concurrency: int = _default("embedding_concurrency")
+    timeout_seconds: float = _default("openai_timeout_seconds")
+    max_retries: int = 5
+
+    def build(self) -> Any:
+        from ingest_pipeline.extraction.embedders import (
+            EmbeddingModel,
+            LexicalEmbedder,
+            OpenAIEmbedder,
+        )
+
+        if self.kind == "offline":
+            return LexicalEmbedder()
+        if self.kind != "openai":
+            raise dg.Failure(
+                description=f"unknown embedder {self.kind!r}; set INGEST_EMBEDDER to offline "
+                "or openai",
+                allow_retries=False,
+            )
+        if not self.api_key:
+            raise dg.Failure(
+                description="INGEST_EMBEDDER=openai needs the embeddings model's key "
+                "(INGEST_OPENAI_API_KEY or its provider's variable)",
+                allow_retries=False,
+            )
+        model = EmbeddingModel(
+            name=self.model,
+            api_model=self.api_model or self.model,
+            base_url=self.base_url,
+            api_key=self.api_key,
+            dimensions=self.dimensions,
+            timeout_seconds=self.timeout_seconds,
+            max_retries=self.max_retries,
+        )
+        return OpenAIEmbedder(model, batch_size=self.batch_size, concurrency=self.concurrency)
+
+
+def embedder_from(settings: Settings, **overrides: Any) -> EmbedderResource:
+    """The embedder resource the settings describe (``overrides`` win)."""
+    fields: dict[str, Any] = {"kind": settings.embedder}
+    if settings.embedder == "openai":
+        spec = settings.embedding_spec()
+        fields |= {
+            "model": spec.name,
+            "api_model": spec.api_model,
+            "base_url": spec.base_url,
+            "api_key": _secret(
+                "INGEST_OPENAI_API_KEY" if settings.openai_api_key else spec.api_key_variable,
+                settings.embedding_api_key_value(),
+            ),
+            "dimensions": settings.embedding_dimensions,
+            "batch_size": settings.embedding_batch_size,
+            "concurrency": settings.embedding_concurrency,
+            "timeout_seconds": settings.openai_timeout_seconds,
+        }
+    return EmbedderResource(**{**fields, **overrides})
+
+
 class IngestLimitsResource(dg.ConfigurableResource):
     """Per-run knobs: batch size, attachment cap, fetch caps, partition leases, the phone
     region for numbers without a country code, and the failed share the check allows."""
@@ -201,4 +271,5 @@ def resources_from(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         ),
         "extractor": extractor_from(settings),
         "limits": limits_from(settings),
+        "embedder": embedder_from(settings),
     }

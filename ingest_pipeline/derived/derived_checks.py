@@ -7,15 +7,22 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from ingest_pipeline.derived.derive_inputs import DeriveInputs
 from ingest_pipeline.derived.mail_interactions import MAIL, stored_messages
 from ingest_pipeline.store.ledger import PartitionKey, in_partition
-from ingest_pipeline.store.models import IngestItem, Integration, Interaction
+from ingest_pipeline.store.models import (
+    EmbeddingRow,
+    EmbeddingVector,
+    IngestItem,
+    Integration,
+    Interaction,
+)
 
 EXAMPLES = 10
-FindProblems = Callable[[Session, Integration, dt.date], list[str]]
+FindProblems = Callable[[DeriveInputs], list[str]]
 
 
 @dataclass(frozen=True)
@@ -36,11 +43,10 @@ def _partition_rows(integration: Integration, day: dt.date) -> sa.ColumnElement[
     )
 
 
-def interactions_match_messages(
-    session: Session, integration: Integration, day: dt.date
-) -> list[str]:
+def interactions_match_messages(inputs: DeriveInputs) -> list[str]:
     """Every stored message of the partition has a row per person, and no row lacks its
     message (or names someone the message does not)."""
+    session, integration, day = inputs.session, inputs.integration, inputs.day
     part = PartitionKey(integration_id=integration.id, day=day, stream=MAIL)
     expected = {
         (m.external_id, person.email)
@@ -61,9 +67,10 @@ def interactions_match_messages(
     return (missing + extra)[:EXAMPLES]
 
 
-def one_row_per_person(session: Session, integration: Integration, day: dt.date) -> list[str]:
+def one_row_per_person(inputs: DeriveInputs) -> list[str]:
     """No message has two rows for one person under two spellings of the address (the
     unique key is case- and space-sensitive; people are not)."""
+    session, integration, day = inputs.session, inputs.integration, inputs.day
     person = sa.func.lower(sa.func.trim(Interaction.email))
     rows = session.execute(
         sa.select(Interaction.external_id, person, sa.func.count())
@@ -75,10 +82,9 @@ def one_row_per_person(session: Session, integration: Integration, day: dt.date)
     return [f"message {e}: {n} rows for {p}" for e, p, n in rows]
 
 
-def every_person_has_a_contact(
-    session: Session, integration: Integration, day: dt.date
-) -> list[str]:
+def every_person_has_a_contact(inputs: DeriveInputs) -> list[str]:
     """Every person of the partition's mail who is a relationship is linked to a contact."""
+    session, integration, day = inputs.session, inputs.integration, inputs.day
     rows = session.execute(
         sa.select(Interaction.external_id, Interaction.email)
         .where(
@@ -111,5 +117,90 @@ CONTACTS_FROM_MAIL_CHECKS = (
         "Every person of the partition's mail who is a relationship (not automated mail, "
         "a bounce, list mail or a role account) is linked to one of the tenant's contacts.",
         every_person_has_a_contact,
+    ),
+)
+
+
+def every_record_has_an_embedding(inputs: DeriveInputs) -> list[str]:
+    """Every message, posting and candidate of the partition points at a stored vector of
+    its current text under the embedder's model."""
+    from ingest_pipeline.derived.embeddings import partition_targets
+
+    model = inputs.embedder.label
+    targets = partition_targets(inputs)
+    if not targets:
+        return []
+    rows = {
+        (kind, ref_id): (content_hash, has_vector)
+        for kind, ref_id, content_hash, has_vector in inputs.session.execute(
+            sa.select(
+                EmbeddingRow.kind,
+                EmbeddingRow.ref_id,
+                EmbeddingRow.content_hash,
+                EmbeddingVector.content_hash.isnot(None),
+            )
+            .outerjoin(
+                EmbeddingVector,
+                sa.and_(
+                    EmbeddingVector.content_hash == EmbeddingRow.content_hash,
+                    EmbeddingVector.model == EmbeddingRow.model,
+                ),
+            )
+            .where(
+                EmbeddingRow.tenant_id == inputs.integration.tenant_id,
+                EmbeddingRow.model == model,
+                EmbeddingRow.ref_id.in_({t.ref_id for t in targets}),
+            )
+        )
+    }
+    problems = []
+    for target in targets:
+        found = rows.get((target.kind, target.ref_id))
+        if found is None:
+            problems.append(f"{target.kind} {target.ref_id}: no embedding under {model}")
+        elif found[0] != target.content_hash:
+            problems.append(f"{target.kind} {target.ref_id}: embedding of an older text")
+        elif not found[1]:
+            problems.append(f"{target.kind} {target.ref_id}: its vector is missing")
+    return problems[:EXAMPLES]
+
+
+def vectors_are_well_formed(inputs: DeriveInputs) -> list[str]:
+    """The partition's vectors have their declared length and unit norm (a truncated or
+    unnormalised vector would rank search results wrongly without failing)."""
+    from ingest_pipeline.derived.embeddings import partition_targets, vector_from
+
+    model = inputs.embedder.label
+    hashes = list({t.content_hash for t in partition_targets(inputs)})
+    problems = []
+    for start in range(0, len(hashes), 500):
+        for content_hash, dims, data in inputs.session.execute(
+            sa.select(
+                EmbeddingVector.content_hash, EmbeddingVector.dims, EmbeddingVector.vector
+            ).where(
+                EmbeddingVector.model == model,
+                EmbeddingVector.content_hash.in_(hashes[start : start + 500]),
+            )
+        ):
+            if len(data) != 4 * dims:
+                problems.append(f"vector {content_hash[:12]}: {len(data)} bytes for {dims} dims")
+                continue
+            norm = float(np.linalg.norm(vector_from(data)))
+            if dims and abs(norm - 1.0) > 1e-3 and norm != 0.0:
+                problems.append(f"vector {content_hash[:12]}: norm {norm:.4f}, not 1")
+    return problems[:EXAMPLES]
+
+
+EMBEDDING_CHECKS = (
+    DerivedCheck(
+        "every_record_has_an_embedding",
+        "Every message, job posting and candidate of the partition has a vector of its "
+        "current text under the configured embeddings model.",
+        every_record_has_an_embedding,
+    ),
+    DerivedCheck(
+        "vectors_are_well_formed",
+        "The partition's vectors have their declared length and unit norm.",
+        vectors_are_well_formed,
     ),
 )

@@ -7,23 +7,22 @@ new changes nothing. Adding one: a module with its function, and a line here.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
 from ingest_pipeline.derived.contacts_from_mail import derive_contacts_from_mail
+from ingest_pipeline.derived.derive_inputs import DeriveInputs
 from ingest_pipeline.derived.derived_checks import (
     CONTACTS_FROM_MAIL_CHECKS,
+    EMBEDDING_CHECKS,
     MAIL_INTERACTION_CHECKS,
     DerivedCheck,
 )
+from ingest_pipeline.derived.embeddings import derive_embeddings
 from ingest_pipeline.derived.mail_interactions import derive_mail_interactions
-from ingest_pipeline.store.models import Integration
 
-Derive = Callable[[Session, Integration, dt.date], Counter[str]]
+Derive = Callable[[DeriveInputs], Counter[str]]
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ DERIVED = (
         name="mail_interactions",
         stream="mail",
         reads="ingest/mail",
-        derive=derive_mail_interactions,
+        derive=lambda i: derive_mail_interactions(i.session, i.integration, i.day),
         description="One row per stored email and person other than the account: role, "
         "direction (outbound when the account sent it), thread, time; bounces, auto-replies, "
         "list mail and role accounts marked as no relationship.",
@@ -55,11 +54,22 @@ DERIVED = (
         name="contacts_from_mail",
         stream="mail",
         reads="mail_interactions",
-        derive=derive_contacts_from_mail,
+        derive=lambda i: derive_contacts_from_mail(i.session, i.integration, i.day),
         description="The people of the account's mail as the tenant's contacts: matched on "
         "their address to a contact from any source, else created and marked seen in mail; "
         "same-name contacts recorded as suggestions, never merged.",
         checks=CONTACTS_FROM_MAIL_CHECKS,
+    ),
+    DerivedDataset(
+        name="embeddings",
+        stream="mail",
+        reads="ingest/mail",
+        derive=derive_embeddings,
+        description="A vector per stored message, job posting and candidate from the "
+        "configured embeddings model (any OpenAI-compatible /embeddings endpoint of the "
+        "models registry, or the offline lexical embedder), cached by text hash and model; "
+        "what search and candidate-posting matching read.",
+        checks=EMBEDDING_CHECKS,
     ),
 )
 

@@ -100,6 +100,9 @@ BUILTIN_MODELS: dict[str, ModelSpec] = {
             rpm=500,
             tpm=200_000,
         ),
+        # Embeddings models (INGEST_EMBEDDING_MODEL): input tokens are all they cost.
+        ModelSpec("text-embedding-3-small", input_price_per_million=0.02, rpm=3_000),
+        ModelSpec("text-embedding-3-large", input_price_per_million=0.13, rpm=3_000),
     )
 }
 

@@ -492,3 +492,35 @@ class CalendarEvent(Base):
     attendees: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     sequence: Mapped[int] = mapped_column(default=0)
     content_hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class EmbeddingVector(Base):
+    """One text's vector from one embeddings model, keyed by the text's sha256 and the
+    model's label: the cache that makes a re-run (or the same text elsewhere) free.
+    ``vector`` is little-endian float32, L2-normalised, ``dims`` long."""
+
+    __tablename__ = "embedding_vectors"
+
+    content_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    dims: Mapped[int]
+    vector: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EmbeddingRow(Base):
+    """Which vector stands for one message, job posting or candidate (``kind`` and
+    ``ref_id``, the row's id) of a tenant under one model: search and matching read these."""
+
+    __tablename__ = "embeddings"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "kind", "ref_id", "model"),
+        sa.Index("ix_embeddings_tenant_model", "tenant_id", "model"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.String(64))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    ref_id: Mapped[int]
+    model: Mapped[str] = mapped_column(sa.String(200))
+    content_hash: Mapped[str] = mapped_column(sa.String(64))

@@ -4,15 +4,18 @@
         client = openai.OpenAI(api_key="test", base_url=fake.base_url, max_retries=0)
         completion = client.chat.completions.create(model="gpt-4o-mini", messages=[...],
                                                     response_format={"type": "json_schema", ...})
-        fake.faults.next.append("429")          # the next completion is rate limited
+        fake.faults.next.append("429")          # the next completion/embedding: 429
         fake.complete_batches()                  # run every open batch through the responder
+        vectors = client.embeddings.create(model="text-embedding-3-small", input=["a", "b"])
 
-    # OpenAI's per-key limits on chat completions (429 "requests"/"tokens", x-ratelimit-*):
+    # OpenAI's per-key limits on chat completions and embeddings (429, x-ratelimit-*):
     FakeOpenAI(limits={"*": RateLimit(rpm=500, tpm=200_000)}, latency_seconds=0.3)
 
 Paths (under ``base_url`` = ``http://127.0.0.1:<port>/v1``), as the client sends them:
 
 - ``POST chat/completions`` - Chat Completions (non-streaming, one choice);
+- ``POST embeddings`` - Embeddings (float or base64; feature-hashed word vectors, see
+  `openai_embeddings`), under the same key's limits, faults and ``latency_seconds``;
 - ``POST files``, ``GET files/{id}``, ``GET files/{id}/content``, ``DELETE files/{id}`` - Files;
 - ``POST batches``, ``GET batches``, ``GET batches/{id}``, ``POST batches/{id}/cancel`` - Batch.
 
@@ -60,6 +63,14 @@ from ingest_pipeline_tests.fakes.openai_chat import (
     completion_body,
     fault_error,
 )
+from ingest_pipeline_tests.fakes.openai_embeddings import (
+    EmbeddingRequest,
+    EmbeddingStats,
+    answer_embeddings,
+    embed_text,
+    embedding_request,
+    take_embedding_fault,
+)
 from ingest_pipeline_tests.fakes.openai_http import (
     Reply,
     bearer_key,
@@ -78,12 +89,15 @@ from ingest_pipeline_tests.fakes.openai_limits_wire import refusal_reply
 
 __all__ = [
     "ChatRequest",
+    "EmbeddingRequest",
+    "EmbeddingStats",
     "FakeOpenAI",
     "ManualClock",
     "OpenAIFaults",
     "OpenAIStats",
     "RateLimit",
     "Responder",
+    "embed_text",
 ]
 
 _FILE = re.compile(r"/v1/files/([^/]+)")
@@ -112,6 +126,11 @@ class FakeOpenAI(ServedFake):
     answered with a fault or refused by the limits), ``batch_requests`` the batch lines run;
     ``files``/``batches`` hold what was uploaded/created; ``server_errors`` lists tracebacks
     of bugs in the fake or in a responder (answered as a 500 with ``x-should-retry: false``).
+
+    Embeddings draw on the same key's limits (one request, the inputs' tokens), take their
+    faults from the same ``faults`` ("429", "500", "slow", and "503" for them alone) and wait
+    ``latency_seconds`` too; ``embedding_requests`` lists the valid ones (an
+    `EmbeddingRequest`: ``model``, ``inputs``, ...), ``embedding_stats`` counts them.
     """
 
     def __init__(
@@ -135,6 +154,8 @@ class FakeOpenAI(ServedFake):
         self.stats = OpenAIStats()
         self.requests: list[ChatRequest] = []
         self.batch_requests: list[ChatRequest] = []
+        self.embedding_requests: list[EmbeddingRequest] = []
+        self.embedding_stats = EmbeddingStats()
         self.files: dict[str, StoredFile] = {}
         self.batches: dict[str, StoredBatch] = {}
         self.server_errors: list[str] = []
@@ -253,6 +274,8 @@ class FakeOpenAI(ServedFake):
     ) -> Reply:
         if method == "POST" and path == "/v1/chat/completions":
             return self._chat(body, key)
+        if method == "POST" and path == "/v1/embeddings":
+            return self._embeddings(body, key)
         if method == "POST" and path == "/v1/files":
             return self._upload(headers.get("content-type", ""), body)
         if method == "POST" and path == "/v1/batches":
@@ -316,6 +339,34 @@ class FakeOpenAI(ServedFake):
                 self.stats.chat_ok += 1
             elif status == 429:
                 self.stats.rate_limited[body["error"]["type"]] += 1
+        extra = _RETRY_AFTER if status == 429 else []
+        return json_reply(status, body, [*extra, *admission.headers])
+
+    def _embeddings(self, raw: bytes, key: str) -> Reply:
+        """``POST /v1/embeddings``, as `_chat`: validate, record, the key's rate limits, then
+        ``latency_seconds`` and a fault or the vectors."""
+        with self._lock:
+            self.embedding_stats.calls += 1
+        request, problem = embedding_request(_json_or_none(raw))
+        if request is None:
+            return json_reply(400, problem, list(self.limiter.headers(key)))
+        with self._lock:
+            self.embedding_requests.append(request)
+        admission = self.limiter.admit(key, request.total_tokens)
+        if (refusal := admission.refusal) is not None:
+            with self._lock:
+                self.embedding_stats.rate_limited[refusal.kind] += 1
+            return refusal_reply(refusal, request.model, admission.headers)
+        with self._lock:
+            fault = take_embedding_fault(self.faults, self._fault_rng)
+            self.embedding_stats.accepted(key, request)
+        if self.latency_seconds > 0:
+            self._stopping.wait(self.latency_seconds)
+        if fault == "slow":
+            self._stopping.wait(self.faults.slow_seconds)
+        status, body = answer_embeddings(request, fault)
+        with self._lock:
+            self.embedding_stats.answered(status, body)
         extra = _RETRY_AFTER if status == 429 else []
         return json_reply(status, body, [*extra, *admission.headers])
 
