@@ -318,16 +318,17 @@ def run_days(
             failures.append(f"{day} derived: {outcome.error}")
             print(f"  {day}  FAILED derived run {outcome.run_id[:8]}: {outcome.error}", flush=True)
             return
-        m = outcome.metrics
-        for name, value in m.items():
+        written = changed = 0.0
+        for name, value in outcome.metrics.items():
             if name.endswith(("_inserted", "_created")):
-                totals["inserted"] = totals.get("inserted", 0) + float(value)
+                written += float(value)
             elif name.endswith(("_updated", "_deleted", "_linked", "_marked_seen")):
-                totals["updated"] = totals.get("updated", 0) + float(value)
+                changed += float(value)
+        totals["inserted"] = totals.get("inserted", 0) + written
+        totals["updated"] = totals.get("updated", 0) + changed
         print(
-            f"  {day}  ok   run {outcome.run_id[:8]}  derived: "
-            f"{m.get('mail_interactions.interactions_inserted', 0)} interactions inserted, "
-            f"{m.get('contacts_from_mail.contacts_created', 0)} contacts created from mail",
+            f"  {day}  ok   run {outcome.run_id[:8]}  derived: {int(written)} rows inserted, "
+            f"{int(changed)} updated",
             flush=True,
         )
 
@@ -448,6 +449,27 @@ def cmd_match(args: argparse.Namespace) -> int:
                 ", ".join(m.shared_skills) or "-",
             )
             for m in matches
+        ],
+    )
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from ingest_pipeline.derived.timeline import contact_addresses, timeline_for
+
+    with session_scope(_migrated_url()) as session:
+        name, addresses = contact_addresses(session, args.tenant, args.contact)
+        entries = timeline_for(session, args.tenant, addresses)
+    who = f"{name} <{', '.join(addresses)}>" if name else addresses[0]
+    if not entries:
+        print(f"nothing on the timeline of {who} yet")
+        return 0
+    print(f"timeline of {who}")
+    print_table(
+        ("when (UTC)", "what", ""),
+        [
+            (e.occurred_at.strftime("%Y-%m-%d %H:%M"), e.kind.replace("_", " "), e.label)
+            for e in entries
         ],
     )
     return 0
@@ -613,6 +635,11 @@ def build_parser() -> argparse.ArgumentParser:
     side.add_argument("--candidate", type=int, help="a candidate id: the postings that fit")
     match.add_argument("--limit", type=int, default=10)
     match.set_defaults(func=cmd_match)
+
+    timeline = sub.add_parser("timeline", help="a person's emails, meetings, applications")
+    timeline.add_argument("--contact", required=True, help="one of the person's addresses")
+    timeline.add_argument("--tenant", default=integrations_repo.DEFAULT_TENANT)
+    timeline.set_defaults(func=cmd_timeline)
 
     sub.add_parser("status", help="per integration: last run, counts, errors").set_defaults(
         func=cmd_status

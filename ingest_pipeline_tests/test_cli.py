@@ -161,10 +161,8 @@ def test_demo_twice_second_run_changes_nothing(tmp_path: Path) -> None:
     assert all(line.endswith("inserted 0, extraction calls 0") for line in ingest)
     # Each mail day's derived assets are computed again, and change nothing either.
     derived = [line for line in progress if "derived:" in line]
-    assert len(derived) == 7 + 7
-    assert all(
-        line.endswith("0 interactions inserted, 0 contacts created from mail") for line in derived
-    )
+    assert len(derived) == 7 + 7 + 7  # both mailboxes and the calendar, per day
+    assert all(line.endswith("derived: 0 rows inserted, 0 updated") for line in derived)
     assert "== derived from mail ==" in first.stdout and "contacts seen in mail" in first.stdout
     assert "Top matches (embeddings: offline-lexical" in first.stdout
 
@@ -185,3 +183,7 @@ def test_demo_twice_second_run_changes_nothing(tmp_path: Path) -> None:
     assert "job_posting" in found.splitlines()[2] and "Java" in found.splitlines()[2]
     ranked = cli("match", "--posting", "1", "--limit", "3")
     assert "why: shared skills" in ranked and len(ranked.splitlines()) == 2 + 3
+    # Neha's recruiting mail and her meeting with Morgan, on one timeline.
+    timeline = cli("timeline", "--contact", "Neha.Sharma@apextalent.example.com")
+    assert timeline.startswith("timeline of ")
+    assert "email in" in timeline and "meeting" in timeline

@@ -18,12 +18,11 @@ from sqlalchemy.orm import Session
 
 from ingest_pipeline.derived.mail_interactions import MAIL
 from ingest_pipeline.store import interactions
-from ingest_pipeline.store.ledger import PartitionKey, in_partition
+from ingest_pipeline.store.ledger import PartitionKey
 from ingest_pipeline.store.models import (
     Contact,
     ContactIdentity,
     ContactSuggestion,
-    IngestItem,
     Integration,
     Interaction,
 )
@@ -35,13 +34,9 @@ def _people_of_partition(
 ) -> dict[str, list[str]]:
     """The partition's people who are a relationship, each with the names mail gave them."""
     part = PartitionKey(integration_id=integration.id, day=day, stream=MAIL)
-    items = sa.select(IngestItem.external_id).where(in_partition(part))
     rows = session.execute(
         sa.select(Interaction.email, Interaction.display_name).where(
-            Interaction.integration_id == integration.id,
-            Interaction.stream == MAIL,
-            Interaction.external_id.in_(items),
-            Interaction.automated.is_(None),
+            interactions.of_partition(part), Interaction.automated.is_(None)
         )
     )
     names: dict[str, list[str]] = defaultdict(list)

@@ -12,13 +12,14 @@ import sqlalchemy as sa
 
 from ingest_pipeline.derived.derive_inputs import DeriveInputs
 from ingest_pipeline.derived.mail_interactions import MAIL, stored_messages
-from ingest_pipeline.store.ledger import PartitionKey, in_partition
+from ingest_pipeline.store import interactions
+from ingest_pipeline.store.ledger import PartitionKey
 from ingest_pipeline.store.models import (
     EmbeddingRow,
     EmbeddingVector,
-    IngestItem,
     Integration,
     Interaction,
+    TimelineEvent,
 )
 
 EXAMPLES = 10
@@ -35,11 +36,8 @@ class DerivedCheck:
 
 
 def _partition_rows(integration: Integration, day: dt.date) -> sa.ColumnElement[bool]:
-    part = PartitionKey(integration_id=integration.id, day=day, stream=MAIL)
-    return sa.and_(
-        Interaction.integration_id == integration.id,
-        Interaction.stream == MAIL,
-        Interaction.external_id.in_(sa.select(IngestItem.external_id).where(in_partition(part))),
+    return interactions.of_partition(
+        PartitionKey(integration_id=integration.id, day=day, stream=MAIL)
     )
 
 
@@ -204,3 +202,39 @@ EMBEDDING_CHECKS = (
         vectors_are_well_formed,
     ),
 )
+
+
+def every_relationship_is_on_the_timeline(inputs: DeriveInputs, stream: str) -> list[str]:
+    """Every interaction of the partition that is a relationship has its timeline event."""
+    part = PartitionKey(integration_id=inputs.integration.id, day=inputs.day, stream=stream)
+    rows = inputs.session.execute(
+        sa.select(Interaction.external_id, Interaction.email)
+        .outerjoin(
+            TimelineEvent,
+            sa.and_(
+                TimelineEvent.integration_id == Interaction.integration_id,
+                TimelineEvent.stream == Interaction.stream,
+                TimelineEvent.external_id == Interaction.external_id,
+                TimelineEvent.email == Interaction.email,
+            ),
+        )
+        .where(
+            interactions.of_partition(part),
+            Interaction.automated.is_(None),
+            TimelineEvent.id.is_(None),
+        )
+        .order_by(Interaction.id)
+        .limit(EXAMPLES)
+    )
+    return [f"{stream} item {e}: {p} has no timeline event" for e, p in rows]
+
+
+def timeline_checks(stream: str) -> tuple[DerivedCheck, ...]:
+    return (
+        DerivedCheck(
+            f"{stream}_relationships_on_the_timeline",
+            "Every interaction of the partition that is a relationship (not automated mail) "
+            "has its event on the person's timeline.",
+            lambda inputs: every_relationship_is_on_the_timeline(inputs, stream),
+        ),
+    )

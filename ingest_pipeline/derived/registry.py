@@ -18,9 +18,11 @@ from ingest_pipeline.derived.derived_checks import (
     EMBEDDING_CHECKS,
     MAIL_INTERACTION_CHECKS,
     DerivedCheck,
+    timeline_checks,
 )
 from ingest_pipeline.derived.embeddings import derive_embeddings
 from ingest_pipeline.derived.mail_interactions import derive_mail_interactions
+from ingest_pipeline.derived.timeline import derive_timeline
 
 Derive = Callable[[DeriveInputs], Counter[str]]
 
@@ -70,6 +72,24 @@ DERIVED = (
         "models registry, or the offline lexical embedder), cached by text hash and model; "
         "what search and candidate-posting matching read.",
         checks=EMBEDDING_CHECKS,
+    ),
+    DerivedDataset(
+        name="mail_timeline",
+        stream="mail",
+        reads="contacts_from_mail",
+        derive=lambda i: derive_timeline(i, "mail"),
+        description="Emails in and out, job postings and applications on each person's "
+        "timeline (timeline_events), keyed by their address.",
+        checks=timeline_checks("mail"),
+    ),
+    DerivedDataset(
+        name="meeting_timeline",
+        stream="calendar_events",
+        reads="ingest/calendar_events",
+        derive=lambda i: derive_timeline(i, "calendar_events"),
+        description="Meetings (cancelled ones marked) on each attendee's and organizer's "
+        "timeline (timeline_events), keyed by their address.",
+        checks=timeline_checks("calendar_events"),
     ),
 )
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ingest_pipeline.store.models import ContactIdentity, Interaction
+from ingest_pipeline.store.ledger import PartitionKey, in_partition
+from ingest_pipeline.store.models import ContactIdentity, IngestItem, Interaction
 from ingest_pipeline.store.upsert import table_of, upsert
 
 
@@ -34,6 +35,15 @@ class Participant:
     thread_key: str | None = None
     automated: str | None = None
     display_name: str | None = None
+
+
+def of_partition(part: PartitionKey) -> sa.ColumnElement[bool]:
+    """The interactions of one partition: those of its ledger items."""
+    return sa.and_(
+        Interaction.integration_id == part.integration_id,
+        Interaction.stream == part.stream,
+        Interaction.external_id.in_(sa.select(IngestItem.external_id).where(in_partition(part))),
+    )
 
 
 def contacts_by_email(session: Session, tenant_id: str, emails: Iterable[str]) -> dict[str, int]:

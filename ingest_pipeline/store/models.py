@@ -524,3 +524,25 @@ class EmbeddingRow(Base):
     ref_id: Mapped[int]
     model: Mapped[str] = mapped_column(sa.String(200))
     content_hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class TimelineEvent(Base):
+    """One dated thing on a person's timeline: an email in or out, a meeting, an
+    application, a posting, with a short label. Keyed by the person's address (so a contact
+    imported later sees their past), the source item and what happened."""
+
+    __tablename__ = "timeline_events"
+    __table_args__ = (
+        sa.UniqueConstraint("integration_id", "stream", "external_id", "email", "kind"),
+        sa.Index("ix_timeline_events_tenant_email", "tenant_id", "email", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.String(64))
+    email: Mapped[str] = mapped_column(sa.String(320))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    label: Mapped[str] = mapped_column(sa.Text)
+    integration_id: Mapped[int] = mapped_column(sa.ForeignKey("integrations.id"))
+    stream: Mapped[str] = mapped_column(sa.String(32))
+    external_id: Mapped[str] = mapped_column(sa.String(255))

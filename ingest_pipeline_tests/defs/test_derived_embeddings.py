@@ -96,6 +96,7 @@ def test_every_message_posting_and_candidate_is_embedded_once_per_text(
             "interactions_match_messages": True,
             "one_interaction_per_person": True,
             "every_person_has_a_contact": True,
+            "mail_relationships_on_the_timeline": True,
         }
         for r in runs
     )

@@ -13,7 +13,9 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from ingest_pipeline.derived.derive_inputs import DeriveInputs
 from ingest_pipeline.derived.registry import DERIVED
+from ingest_pipeline.derived.timeline import contact_addresses, timeline_for
 from ingest_pipeline.store import integrations
 from ingest_pipeline.store.database import get_engine, session_scope
 from ingest_pipeline_tests.pipeline_runner import (
@@ -256,6 +258,53 @@ def test_a_rerun_with_nothing_new_leaves_every_derived_table_identical(
     assert set(check_results(dagster_instance, derived.run_id).values()) == {True}
 
 
+MEETING = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//test//EN
+BEGIN:VEVENT
+UID:call-1@example.com
+DTSTAMP:20261110T000000Z
+DTSTART:20261116T150000Z
+DTEND:20261116T153000Z
+SUMMARY:Platform role: first call
+ORGANIZER;CN=Morgan Lee:mailto:morgan.lee@example.com
+ATTENDEE;CN=Priya Raman:mailto:priya@example.net
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_a_persons_timeline_gathers_their_mail_and_meetings(
+    db_url: str, dagster_instance: dg.DagsterInstance, tmp_path: Path
+) -> None:
+    _import_and_derive(db_url, dagster_instance, tmp_path)
+    calendar = tmp_path / "calendar.ics"
+    calendar.write_text(MEETING)
+    key = register_source(db_url, calendar, provider="ics", stream="calendar_events")
+    [ingested] = run_days(db_url, dagster_instance, key, [DAY], stream="calendar_events")
+    assert ingested.success, ingested.error
+    [derived] = derive(db_url, dagster_instance, key, [DAY], stream="calendar_events")
+    assert derived.success, derived.error
+
+    with session_scope(db_url) as session:
+        name, addresses = contact_addresses(session, "default", "PRIYA@example.net")
+        entries = timeline_for(session, "default", addresses)
+
+    assert name == "Priya Raman"
+    assert [(e.kind, e.label) for e in entries] == [
+        ("email_in", "← Platform role"),
+        ("email_out", "→ Re: Platform role"),
+        ("meeting", "Platform role: first call"),
+    ]
+    # Automated mail puts nothing on anyone's timeline.
+    with session_scope(db_url) as session:
+        _, bounce = contact_addresses(session, "default", "mailer-daemon@mx.example.com")
+        assert timeline_for(session, "default", bounce) == []
+    assert check_results(dagster_instance, derived.run_id) == {
+        "calendar_events_relationships_on_the_timeline": True
+    }
+
+
 def _sql(*statements: str) -> Callable[[str], None]:
     def run(db_url: str) -> None:
         with get_engine(db_url).begin() as c:
@@ -288,6 +337,10 @@ CORRUPTIONS = {
             "from interactions where email = 'sam.ortiz@example.org'"
         ),
     ),
+    "a timeline event vanished": (
+        "mail_relationships_on_the_timeline",
+        _sql("delete from timeline_events where email = 'priya@example.net'"),
+    ),
     "a person lost their contact": (
         "every_person_has_a_contact",
         _sql("update interactions set contact_id = null where email = 'priya@example.net'"),
@@ -303,13 +356,15 @@ def test_each_derived_check_fails_on_the_corruption_it_guards_against(
     key, _ = _import_and_derive(sqlite_url, dagster_instance, tmp_path)
     [check] = [c for d in DERIVED for c in d.checks if c.name == name]
     with session_scope(sqlite_url) as session:
-        assert check.find(session, integrations.find_integration(session, key), DAY) == []
+        inputs = DeriveInputs(session, integrations.find_integration(session, key), DAY)
+        assert check.find(inputs) == []
 
     corrupt(sqlite_url)
 
     with session_scope(sqlite_url) as session:
-        problems = check.find(session, integrations.find_integration(session, key), DAY)
-    assert problems and all("message" in p for p in problems)
+        inputs = DeriveInputs(session, integrations.find_integration(session, key), DAY)
+        problems = check.find(inputs)
+    assert problems and all(("message" in p or "item" in p) for p in problems)
     # Computing the partition again repairs it, and its checks in that run pass.
     [repaired] = derive(sqlite_url, dagster_instance, key, [DAY])
     assert check_results(dagster_instance, repaired.run_id)[name] is True
