@@ -19,7 +19,7 @@ from ingest_pipeline.cli_tables import (
 )
 from ingest_pipeline.derived.mail_interactions import OWN_ADDRESSES_OPTION
 from ingest_pipeline.derived.mail_summary import mail_summary
-from ingest_pipeline.extraction.tasks import TASKS
+from ingest_pipeline.extraction.tasks import MAIL_TASKS
 from ingest_pipeline.integration_setup import (
     check_gmail,
     check_google,
@@ -455,16 +455,25 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
+    from ingest_pipeline.derived.insights import insight_of
     from ingest_pipeline.derived.timeline import contact_addresses, timeline_for
 
     with session_scope(_migrated_url()) as session:
         name, addresses = contact_addresses(session, args.tenant, args.contact)
         entries = timeline_for(session, args.tenant, addresses)
+        insight = insight_of(session, args.tenant, args.contact)
+        about = (insight.summary, insight.next_step, insight.model) if insight else None
     who = f"{name} <{', '.join(addresses)}>" if name else addresses[0]
     if not entries:
         print(f"nothing on the timeline of {who} yet")
         return 0
     print(f"timeline of {who}")
+    if about:
+        summary, next_step, model = about
+        print(f"  {summary}")
+        if next_step:
+            print(f"  next: {next_step}")
+        print(f"  (insight by {model})")
     print_table(
         ("when (UTC)", "what", ""),
         [
@@ -587,7 +596,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--label", help="gmail: only messages with this label")
     add.add_argument("--api-endpoint", help="gmail, google-contacts, google-calendar: API base URL")
     add.add_argument(
-        "--task", choices=sorted(TASKS), help="mail: the extraction task (default job_posting)"
+        "--task", choices=MAIL_TASKS, help="mail: the extraction task (default job_posting)"
     )
     add.add_argument("--job-id", type=int, help="the job applications are for (job_application)")
     add.add_argument("--name", help="a unique name (default: the partition key)")

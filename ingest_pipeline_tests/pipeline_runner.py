@@ -45,14 +45,18 @@ def bound_job(
     *,
     extractor: str = "offline",
     embedder: EmbedderResource | None = None,
+    llm_budget_usd: float | None = None,
     **limits: Any,
 ) -> dg.JobDefinition:
-    """The code location's job ``name``, bound to ``db_url`` (and an extractor kind, an
-    embedder)."""
+    """The code location's job ``name``, bound to ``db_url`` (and an extractor kind with
+    its daily budget, an embedder)."""
+    llm = extractor_from(
+        get_settings(), kind=extractor, min_confidence=0.6, daily_budget_usd=llm_budget_usd
+    )
     defs = build_definitions(
         {
             "app_db": AppDatabaseResource(url=db_url),
-            "extractor": extractor_from(get_settings(), kind=extractor, min_confidence=0.6),
+            "extractor": llm,
             "limits": limits_from(get_settings(), **limits),
             "embedder": embedder or EmbedderResource(kind="offline"),
         },
@@ -113,9 +117,17 @@ def derive(
     *,
     stream: str = "mail",
     embedder: EmbedderResource | None = None,
+    extractor: str = "offline",
+    llm_budget_usd: float | None = None,
 ) -> list[RunOutcome]:
     """One run per day of ``stream``'s derived assets and their checks."""
-    job = bound_job(db_url, f"derive_{stream}_job", embedder=embedder)
+    job = bound_job(
+        db_url,
+        f"derive_{stream}_job",
+        embedder=embedder,
+        extractor=extractor,
+        llm_budget_usd=llm_budget_usd,
+    )
     return derive_days(instance, key, days, stream=stream, job=job)
 
 

@@ -187,3 +187,4 @@ def test_demo_twice_second_run_changes_nothing(tmp_path: Path) -> None:
     timeline = cli("timeline", "--contact", "Neha.Sharma@apextalent.example.com")
     assert timeline.startswith("timeline of ")
     assert "email in" in timeline and "meeting" in timeline
+    assert "next: " in timeline and "(insight by offline-rules-1)" in timeline

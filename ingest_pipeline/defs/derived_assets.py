@@ -15,8 +15,12 @@ import dagster as dg
 
 from ingest_pipeline.defs.ingest_assets import AssetJob, StreamDefs
 from ingest_pipeline.defs.partitions import partition_of
-from ingest_pipeline.defs.resources import AppDatabaseResource, EmbedderResource
-from ingest_pipeline.derived.derive_inputs import DeriveInputs
+from ingest_pipeline.defs.resources import (
+    AppDatabaseResource,
+    EmbedderResource,
+    ExtractorResource,
+)
+from ingest_pipeline.derived.derive_inputs import DeriveInputs, LlmSettings
 from ingest_pipeline.derived.derived_checks import DerivedCheck
 from ingest_pipeline.derived.registry import DerivedDataset, derived_for
 from ingest_pipeline.store.database import session_scope
@@ -52,6 +56,7 @@ def _on_partition(
     context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
     app_db: AppDatabaseResource,
     embedder: EmbedderResource,
+    extractor: ExtractorResource,
     compute: Callable[[DeriveInputs], T],
 ) -> T:
     """``compute`` over the run's partition (its integration and day) in one transaction."""
@@ -60,8 +65,13 @@ def _on_partition(
         raise dg.Failure(f"derived datasets follow dated partitions; got {partition.label}")
     with session_scope(app_db.database_url()) as session:
         integration = find_integration(session, partition.integration_key)
+        llm = LlmSettings(
+            make_extractor=extractor.build,
+            concurrency=extractor.concurrency,
+            daily_budget_usd=extractor.daily_budget_usd,
+        )
         return compute(
-            DeriveInputs(session, integration, partition.day, make_embedder=embedder.build)
+            DeriveInputs(session, integration, partition.day, make_embedder=embedder.build, llm=llm)
         )
 
 
@@ -79,8 +89,9 @@ def _asset(dataset: DerivedDataset, partitions: dg.PartitionsDefinition) -> dg.A
         context: dg.AssetExecutionContext,
         app_db: AppDatabaseResource,
         embedder: EmbedderResource,
+        extractor: ExtractorResource,
     ) -> dg.MaterializeResult:
-        counts = _on_partition(context, app_db, embedder, dataset.derive)
+        counts = _on_partition(context, app_db, embedder, extractor, dataset.derive)
         context.log.info(f"{dataset.name} for {context.partition_key}: {dict(counts)}")
         return dg.MaterializeResult(metadata={k: int(v) for k, v in sorted(counts.items())})
 
@@ -95,8 +106,9 @@ def _check(
         context: dg.AssetCheckExecutionContext,
         app_db: AppDatabaseResource,
         embedder: EmbedderResource,
+        extractor: ExtractorResource,
     ) -> dg.AssetCheckResult:
-        problems = _on_partition(context, app_db, embedder, check.find)
+        problems = _on_partition(context, app_db, embedder, extractor, check.find)
         return dg.AssetCheckResult(
             passed=not problems, metadata={"problems": len(problems), "examples": problems}
         )

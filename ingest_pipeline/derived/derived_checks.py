@@ -15,6 +15,7 @@ from ingest_pipeline.derived.mail_interactions import MAIL, stored_messages
 from ingest_pipeline.store import interactions
 from ingest_pipeline.store.ledger import PartitionKey
 from ingest_pipeline.store.models import (
+    ContactInsight,
     EmbeddingRow,
     EmbeddingVector,
     Integration,
@@ -236,5 +237,36 @@ def timeline_checks(stream: str) -> tuple[DerivedCheck, ...]:
             "Every interaction of the partition that is a relationship (not automated mail) "
             "has its event on the person's timeline.",
             lambda inputs: every_relationship_is_on_the_timeline(inputs, stream),
+        ),
+    )
+
+
+def every_touched_contact_has_an_insight(inputs: DeriveInputs, stream: str) -> list[str]:
+    """Every contact the partition's relationship mail (or meetings) touched has an
+    insight from the configured model (a failed or budget-blocked one shows here)."""
+    from ingest_pipeline.derived.insights import partition_contacts
+
+    contacts = partition_contacts(inputs, stream)
+    if not contacts:
+        return []
+    model = inputs.extractor.model
+    have = set(
+        inputs.session.scalars(
+            sa.select(ContactInsight.contact_id).where(
+                ContactInsight.contact_id.in_(contacts), ContactInsight.model == model
+            )
+        )
+    )
+    missing = [f"contact {c}: no insight from {model}" for c in contacts if c not in have]
+    return missing[:EXAMPLES]
+
+
+def insight_checks(stream: str) -> tuple[DerivedCheck, ...]:
+    return (
+        DerivedCheck(
+            f"{stream}_contacts_have_insights",
+            "Every contact the partition touched (relationship mail or meetings) has a "
+            "summary of the recent relationship from the configured model.",
+            lambda inputs: every_touched_contact_has_an_insight(inputs, stream),
         ),
     )

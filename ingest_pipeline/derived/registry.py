@@ -18,9 +18,11 @@ from ingest_pipeline.derived.derived_checks import (
     EMBEDDING_CHECKS,
     MAIL_INTERACTION_CHECKS,
     DerivedCheck,
+    insight_checks,
     timeline_checks,
 )
 from ingest_pipeline.derived.embeddings import derive_embeddings
+from ingest_pipeline.derived.insights import derive_insights
 from ingest_pipeline.derived.mail_interactions import derive_mail_interactions
 from ingest_pipeline.derived.timeline import derive_timeline
 
@@ -83,6 +85,17 @@ DERIVED = (
         checks=timeline_checks("mail"),
     ),
     DerivedDataset(
+        name="contact_insights",
+        stream="mail",
+        reads="mail_timeline",
+        derive=lambda i: derive_insights(i, "mail"),
+        description="For each person the partition's mail touched, a short summary of "
+        "their last interactions and the next step (relationship_insight task through the "
+        "models registry, the extraction cache and the spend limit; the offline rules by "
+        "default, labelled in the model column).",
+        checks=insight_checks("mail"),
+    ),
+    DerivedDataset(
         name="meeting_timeline",
         stream="calendar_events",
         reads="ingest/calendar_events",
@@ -90,6 +103,15 @@ DERIVED = (
         description="Meetings (cancelled ones marked) on each attendee's and organizer's "
         "timeline (timeline_events), keyed by their address.",
         checks=timeline_checks("calendar_events"),
+    ),
+    DerivedDataset(
+        name="meeting_contact_insights",
+        stream="calendar_events",
+        reads="meeting_timeline",
+        derive=lambda i: derive_insights(i, "calendar_events"),
+        description="The relationship insights of the people a partition's meetings touched, "
+        "brought up to date with those meetings (same task, cache and spend limit).",
+        checks=insight_checks("calendar_events"),
     ),
 )
 

@@ -22,6 +22,7 @@ from ingest_pipeline.domain import ExtractionInput, ExtractionOutcome
 from ingest_pipeline.extraction.extractor import ExtractionFailed
 from ingest_pipeline.extraction.job_application_rules import extract_job_application
 from ingest_pipeline.extraction.job_posting_rules import extract_job_posting
+from ingest_pipeline.extraction.relationship_insight_rules import extract_relationship_insight
 from ingest_pipeline.extraction.tasks import TaskSpec
 
 OFFLINE_MODEL = "offline-rules-1"
@@ -33,6 +34,7 @@ OFFLINE_EXTRA: dict[str, str] = {
 _RULES: dict[str, Callable[[str], dict[str, Any]]] = {
     "job_posting": extract_job_posting,
     "job_application": extract_job_application,
+    "relationship_insight": extract_relationship_insight,
 }
 
 

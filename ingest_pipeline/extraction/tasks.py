@@ -57,6 +57,16 @@ RESUME_TYPES = (
 )
 
 
+class RelationshipInsight(BaseModel):
+    """A short summary of the recent relationship with one person and what to do next."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    summary: str = Field(description="Two or three sentences on the recent relationship.")
+    next_step: str | None = Field(description="The one thing to do next, or null.")
+    has_history: bool = Field(description="False when the interactions say nothing usable.")
+
+
 def _header_block(message: ParsedMessage) -> str:
     sender = message.sender
     who = f"{sender.name} <{sender.email}>" if sender else ""
@@ -109,7 +119,18 @@ TASKS: dict[str, TaskSpec] = {
         prompt_version="v1",
         positive_field="is_application",
     ),
+    # Input: a person's recent interactions, one per line (`derived.insights`).
+    "relationship_insight": TaskSpec(
+        name="relationship_insight",
+        schema=RelationshipInsight,
+        prompt_version="v1",
+        positive_field="has_history",
+    ),
 }
+
+
+# The tasks a mail integration can run on each message (the others read derived data).
+MAIL_TASKS = ("job_application", "job_posting")
 
 
 def get_task(name: str) -> TaskSpec:

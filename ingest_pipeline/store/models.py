@@ -546,3 +546,22 @@ class TimelineEvent(Base):
     integration_id: Mapped[int] = mapped_column(sa.ForeignKey("integrations.id"))
     stream: Mapped[str] = mapped_column(sa.String(32))
     external_id: Mapped[str] = mapped_column(sa.String(255))
+
+
+class ContactInsight(Base):
+    """A short summary of the recent relationship with one contact and the next step,
+    from the relationship-insight task over their last interactions (``extraction_id``
+    names the cached result; ``model`` says whether an LLM or the offline rules wrote it)."""
+
+    __tablename__ = "contact_insights"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.String(64))
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"))
+    summary: Mapped[str] = mapped_column(sa.Text)
+    next_step: Mapped[str | None] = mapped_column(sa.Text)
+    model: Mapped[str] = mapped_column(sa.String(200))
+    extraction_id: Mapped[int] = mapped_column(sa.ForeignKey("llm_extractions.id"))
+    interactions: Mapped[int]
+    last_interaction_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

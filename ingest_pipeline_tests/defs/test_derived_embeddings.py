@@ -97,6 +97,7 @@ def test_every_message_posting_and_candidate_is_embedded_once_per_text(
             "one_interaction_per_person": True,
             "every_person_has_a_contact": True,
             "mail_relationships_on_the_timeline": True,
+            "mail_contacts_have_insights": True,
         }
         for r in runs
     )

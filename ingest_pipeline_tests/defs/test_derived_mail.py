@@ -301,7 +301,8 @@ def test_a_persons_timeline_gathers_their_mail_and_meetings(
         _, bounce = contact_addresses(session, "default", "mailer-daemon@mx.example.com")
         assert timeline_for(session, "default", bounce) == []
     assert check_results(dagster_instance, derived.run_id) == {
-        "calendar_events_relationships_on_the_timeline": True
+        "calendar_events_relationships_on_the_timeline": True,
+        "calendar_events_contacts_have_insights": True,
     }
 
 

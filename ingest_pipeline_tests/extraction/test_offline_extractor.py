@@ -12,7 +12,13 @@ from ingest_pipeline.domain import Address, ExtractionInput, ParsedAttachment, P
 from ingest_pipeline.extraction.extractor import ExtractionFailed, Extractor
 from ingest_pipeline.extraction.offline_extractor import OfflineExtractor
 from ingest_pipeline.extraction.skills_vocabulary import find_skills
-from ingest_pipeline.extraction.tasks import TASKS, JobApplication, JobPosting, TaskSpec
+from ingest_pipeline.extraction.tasks import (
+    MAIL_TASKS,
+    TASKS,
+    JobApplication,
+    JobPosting,
+    TaskSpec,
+)
 
 REQUIREMENT_BODY = """Hi,
 
@@ -271,7 +277,7 @@ def test_an_application_is_not_a_job_posting() -> None:
     assert result["confidence"] <= 0.2
 
 
-@pytest.mark.parametrize("task_name", sorted(TASKS))
+@pytest.mark.parametrize("task_name", MAIL_TASKS)
 def test_results_validate_against_the_task_schema(task_name: str) -> None:
     schemas: dict[str, type[BaseModel]] = {
         "job_posting": JobPosting,
@@ -330,13 +336,21 @@ def test_same_input_gives_identical_output(task_name: str) -> None:
     assert first == second
 
 
-@pytest.mark.parametrize("task_name", sorted(TASKS))
+@pytest.mark.parametrize("task_name", MAIL_TASKS)
 def test_empty_text_is_a_valid_negative_result(task_name: str) -> None:
     task = TASKS[task_name]
     outcome = OfflineExtractor().extract(task, ExtractionInput.of(task=task_name, text=""))
 
     assert outcome.result[task.positive_field] is False
     assert outcome.result["confidence"] == 0.0
+    task.schema.model_validate(outcome.result)
+
+
+def test_an_empty_history_gives_an_insight_saying_there_is_none() -> None:
+    task = TASKS["relationship_insight"]
+    outcome = OfflineExtractor().extract(task, ExtractionInput.of(task=task.name, text=""))
+
+    assert outcome.result["has_history"] is False and outcome.result["next_step"] is None
     task.schema.model_validate(outcome.result)
 
 
