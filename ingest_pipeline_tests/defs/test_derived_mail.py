@@ -18,6 +18,13 @@ from ingest_pipeline.derived.registry import DERIVED
 from ingest_pipeline.derived.timeline import contact_addresses, timeline_for
 from ingest_pipeline.store import integrations
 from ingest_pipeline.store.database import get_engine, session_scope
+from ingest_pipeline_tests.fakes.gmail_server import FakeGmail
+from ingest_pipeline_tests.gmail_fixtures import (
+    USER,
+    credentials_info,
+    credentials_key,
+    register_gmail,
+)
 from ingest_pipeline_tests.pipeline_runner import (
     check_results,
     count_rows,
@@ -30,6 +37,7 @@ from ingest_pipeline_tests.pipeline_runner import (
 
 DAY = dt.date(2026, 11, 16)
 ME = "morgan.lee@example.com"
+__all__ = ["credentials_key"]  # a fixture, imported for pytest
 
 
 def _message(from_line: str, headers: str, body: str = "Hello.") -> str:
@@ -369,3 +377,71 @@ def test_each_derived_check_fails_on_the_corruption_it_guards_against(
     # Computing the partition again repairs it, and its checks in that run pass.
     [repaired] = derive(sqlite_url, dagster_instance, key, [DAY])
     assert check_results(dagster_instance, repaired.run_id)[name] is True
+
+
+def _gmail_message(headers: str) -> bytes:
+    return (headers.strip().replace("\n", "\r\n") + "\r\n\r\nHello.\r\n").encode()
+
+
+def test_people_in_gmail_headers_and_the_address_book_are_one_contact(
+    sqlite_url: str, dagster_instance: dg.DagsterInstance, credentials_key: str, tmp_path: Path
+) -> None:
+    at = dt.datetime(2026, 11, 16, 9, tzinfo=dt.UTC)
+    with FakeGmail() as server:
+        token = server.add_user(USER)
+        server.add_message(
+            USER,
+            _gmail_message(f"""
+From: Recruiting <{USER}>
+To: Dana Fox <DANA@fox.example.org>
+Subject: Your application
+Date: Mon, 16 Nov 2026 09:00:00 +0000
+Message-ID: <sent-1@example.com>
+"""),
+            internal_date=at,
+        )
+        server.add_message(
+            USER,
+            _gmail_message(f"""
+From: "Fox, Dana" <dana@fox.example.org>
+To: {USER}
+Subject: Re: Your application
+Date: Mon, 16 Nov 2026 10:00:00 +0000
+Message-ID: <reply-1@fox.example.org>
+References: <sent-1@example.com>
+"""),
+            internal_date=at + dt.timedelta(hours=1),
+        )
+        key = register_gmail(sqlite_url, server, credentials_info(server, token), credentials_key)
+        [ingested] = run_days(sqlite_url, dagster_instance, key, [DAY])
+        assert ingested.success, ingested.error
+        [derived] = derive(sqlite_url, dagster_instance, key, [DAY])
+        assert derived.success, derived.error
+    book = tmp_path / "book.vcf"
+    book.write_text(
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Dana Fox\nEMAIL:dana@fox.example.org\n"
+        "EMAIL:dana.fox@home.example.net\nTEL:+1 415 555 0199\nEND:VCARD\n"
+    )
+    contacts = register_source(sqlite_url, book, provider="vcard", stream="contacts")
+    [imported] = run_days(sqlite_url, dagster_instance, contacts, None, stream="contacts")
+    assert imported.success, imported.error
+
+    # The Gmail account's own address makes its mail outbound; both messages are one thread.
+    rows = _rows(
+        sqlite_url,
+        "select direction, role, thread_key from interactions order by occurred_at",
+    )
+    assert [(r["direction"], r["role"]) for r in rows] == [("outbound", "to"), ("inbound", "from")]
+    assert {r["thread_key"] for r in rows} == {"<sent-1@example.com>"}
+    # One person: the contact mail created, joined by the card (both emails, the phone).
+    [dana] = _rows(
+        sqlite_url, "select id, display_name, emails, phones, seen_in_mail from contacts"
+    )
+    assert dana["display_name"] == "Dana Fox" and dana["seen_in_mail"]
+    assert "dana.fox@home.example.net" in str(dana["emails"]) and "+14155550199" in str(
+        dana["phones"]
+    )
+    linked = count_rows(
+        sqlite_url, "select count(*) from interactions where contact_id = :c", c=dana["id"]
+    )
+    assert linked == 2
