@@ -4,6 +4,7 @@ snapshot every app table to compare runs."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +173,14 @@ def count_rows(db_url: str, sql: str, **params: Any) -> int:
     """The single number a ``select count(*) ...`` returns."""
     with get_engine(db_url).connect() as c:
         return int(c.execute(sa.text(sql), params).scalar_one())
+
+
+def corrupt_with(*statements: str) -> Callable[[str], None]:
+    """A corruption for a check test: these SQL statements run against a database URL."""
+
+    def run(db_url: str) -> None:
+        with get_engine(db_url).begin() as c:
+            for statement in statements:
+                c.execute(sa.text(statement))
+
+    return run

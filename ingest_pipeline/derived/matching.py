@@ -17,11 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ingest_pipeline.derived.embedding_texts import CANDIDATE, POSTING
-from ingest_pipeline.derived.vector_search import VectorIndex
+from ingest_pipeline.derived.vector_search import VectorIndex, stored_vectors
 from ingest_pipeline.store.models import (
     Candidate,
     EmbeddingRow,
-    EmbeddingVector,
     Integration,
     JobPostingRow,
 )
@@ -53,22 +52,12 @@ def _skills(values: Iterable[str] | None) -> dict[str, str]:
 
 
 def _vector(session: Session, tenant_id: str, kind: str, ref_id: int, model: str) -> np.ndarray:
-    data = session.scalar(
-        sa.select(EmbeddingVector.vector)
-        .join(
-            EmbeddingRow,
-            sa.and_(
-                EmbeddingVector.content_hash == EmbeddingRow.content_hash,
-                EmbeddingVector.model == EmbeddingRow.model,
-            ),
+    found = session.execute(
+        stored_vectors(tenant_id, model).where(
+            EmbeddingRow.kind == kind, EmbeddingRow.ref_id == ref_id
         )
-        .where(
-            EmbeddingRow.tenant_id == tenant_id,
-            EmbeddingRow.kind == kind,
-            EmbeddingRow.ref_id == ref_id,
-            EmbeddingRow.model == model,
-        )
-    )
+    ).first()
+    data = found.vector if found else None
     if data is None:
         raise NothingToMatch(
             f"{kind.replace('_', ' ')} {ref_id} has no embedding under {model}: materialize "

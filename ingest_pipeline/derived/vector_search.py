@@ -31,6 +31,21 @@ from ingest_pipeline.store.models import (
 KINDS = (MESSAGE, POSTING, CANDIDATE)
 
 
+def stored_vectors(tenant_id: str, model: str) -> sa.Select[str, int, bytes]:
+    """Kind, row id and vector bytes of the tenant's records embedded under ``model``."""
+    return (
+        sa.select(EmbeddingRow.kind, EmbeddingRow.ref_id, EmbeddingVector.vector)
+        .join(
+            EmbeddingVector,
+            sa.and_(
+                EmbeddingVector.content_hash == EmbeddingRow.content_hash,
+                EmbeddingVector.model == EmbeddingRow.model,
+            ),
+        )
+        .where(EmbeddingRow.tenant_id == tenant_id, EmbeddingRow.model == model)
+    )
+
+
 @dataclass(frozen=True)
 class Hit:
     """One search result: what it is (kind and row id), its cosine similarity, a label."""
@@ -63,19 +78,8 @@ class VectorIndex:
         kinds: Collection[str] = KINDS,
     ) -> VectorIndex:
         rows = session.execute(
-            sa.select(EmbeddingRow.kind, EmbeddingRow.ref_id, EmbeddingVector.vector)
-            .join(
-                EmbeddingVector,
-                sa.and_(
-                    EmbeddingVector.content_hash == EmbeddingRow.content_hash,
-                    EmbeddingVector.model == EmbeddingRow.model,
-                ),
-            )
-            .where(
-                EmbeddingRow.tenant_id == tenant_id,
-                EmbeddingRow.model == model,
-                EmbeddingRow.kind.in_(list(kinds)),
-            )
+            stored_vectors(tenant_id, model)
+            .where(EmbeddingRow.kind.in_(list(kinds)))
             .order_by(EmbeddingRow.id)
         ).all()
         if not rows:

@@ -6,7 +6,7 @@ matching read them, and each check fails on the corruption it guards against."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
@@ -18,12 +18,13 @@ from ingest_pipeline.derived.derive_inputs import DeriveInputs
 from ingest_pipeline.derived.matching import match_posting
 from ingest_pipeline.derived.registry import DERIVED
 from ingest_pipeline.derived.vector_search import search
-from ingest_pipeline.store.database import get_engine, session_scope
+from ingest_pipeline.store.database import session_scope
 from ingest_pipeline.store.integrations import find_integration
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
 from ingest_pipeline_tests.fakes.openai_server import FakeOpenAI
 from ingest_pipeline_tests.pipeline_runner import (
     check_results,
+    corrupt_with,
     count_rows,
     derive,
     register_mailbox,
@@ -170,30 +171,21 @@ def test_search_and_matching_read_the_stored_vectors(
     assert matches[0].score >= matches[-1].score
 
 
-def _sql(*statements: str) -> Callable[[str], None]:
-    def run(db_url: str) -> None:
-        with get_engine(db_url).begin() as c:
-            for statement in statements:
-                c.execute(sa.text(statement))
-
-    return run
-
-
 CORRUPTIONS = {
     "a posting lost its embedding": (
         "every_record_has_an_embedding",
-        _sql("delete from embeddings where kind = 'job_posting'"),
+        corrupt_with("delete from embeddings where kind = 'job_posting'"),
     ),
     "a vector went missing": (
         "every_record_has_an_embedding",
-        _sql(
+        corrupt_with(
             "delete from embedding_vectors where content_hash = "
             "(select min(content_hash) from embeddings where kind = 'message')"
         ),
     ),
     "a vector was truncated": (
         "vectors_are_well_formed",
-        _sql("update embedding_vectors set dims = dims + 1"),
+        corrupt_with("update embedding_vectors set dims = dims + 1"),
     ),
 }
 

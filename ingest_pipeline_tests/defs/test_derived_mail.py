@@ -6,7 +6,6 @@ a re-run with nothing new changes nothing; each check fails on a corrupted table
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -27,6 +26,7 @@ from ingest_pipeline_tests.gmail_fixtures import (
 )
 from ingest_pipeline_tests.pipeline_runner import (
     check_results,
+    corrupt_with,
     count_rows,
     derive,
     register_mailbox,
@@ -314,23 +314,14 @@ def test_a_persons_timeline_gathers_their_mail_and_meetings(
     }
 
 
-def _sql(*statements: str) -> Callable[[str], None]:
-    def run(db_url: str) -> None:
-        with get_engine(db_url).begin() as c:
-            for statement in statements:
-                c.execute(sa.text(statement))
-
-    return run
-
-
 CORRUPTIONS = {
     "an interaction vanished": (
         "interactions_match_messages",
-        _sql("delete from interactions where email = 'sam.ortiz@example.org'"),
+        corrupt_with("delete from interactions where email = 'sam.ortiz@example.org'"),
     ),
     "an interaction without its message": (
         "interactions_match_messages",
-        _sql(
+        corrupt_with(
             "insert into interactions (tenant_id, integration_id, stream, external_id, email, "
             "kind, role, occurred_at, title, cancelled) select tenant_id, integration_id, stream,"
             " external_id, 'ghost@example.com', kind, role, occurred_at, title, cancelled "
@@ -339,7 +330,7 @@ CORRUPTIONS = {
     ),
     "one person spelt twice in one message": (
         "one_interaction_per_person",
-        _sql(
+        corrupt_with(
             "insert into interactions (tenant_id, integration_id, stream, external_id, email, "
             "kind, role, occurred_at, title, cancelled) select tenant_id, integration_id, stream,"
             " external_id, 'Sam.Ortiz@example.org', kind, role, occurred_at, title, cancelled "
@@ -348,11 +339,11 @@ CORRUPTIONS = {
     ),
     "a timeline event vanished": (
         "mail_relationships_on_the_timeline",
-        _sql("delete from timeline_events where email = 'priya@example.net'"),
+        corrupt_with("delete from timeline_events where email = 'priya@example.net'"),
     ),
     "a person lost their contact": (
         "every_person_has_a_contact",
-        _sql("update interactions set contact_id = null where email = 'priya@example.net'"),
+        corrupt_with("update interactions set contact_id = null where email = 'priya@example.net'"),
     ),
 }
 
