@@ -78,8 +78,15 @@ def register_partition_key(
 ) -> None:
     """Make ``integration_key`` a partition of ``stream``'s asset (idempotent)."""
     set_name = integration_set_name(stream)
-    if not instance.has_dynamic_partition(set_name, integration_key):
+    if instance.has_dynamic_partition(set_name, integration_key):
+        return
+    try:
         instance.add_dynamic_partitions(set_name, [integration_key])
+    except Exception:
+        # Another process added it between the check and the insert (the SQLite storage
+        # selects, then inserts): only an error when it is still missing.
+        if not instance.has_dynamic_partition(set_name, integration_key):
+            raise
 
 
 def materialize_days(

@@ -1,0 +1,1 @@
+"""The prompt-runs stream: daily prompt × model × run items, their answers and entity mentions."""
