@@ -30,7 +30,9 @@ from ingest_pipeline_tests.dagster_services import (
 from ingest_pipeline_tests.mail_folders import BIG_DAY, big_eml_folder
 from ingest_pipeline_tests.pipeline_runner import register_mailbox, run_days
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+# The daemon queues the derived assets' runs beside the ingest runs: on a loaded 2-core machine
+# the whole flow takes longer than the suite's default timeout.
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(600)]
 
 BACKFILL_DAYS = [dt.date(2026, 11, 2), dt.date(2026, 11, 3), dt.date(2026, 11, 4)]
 TERMINATE = """

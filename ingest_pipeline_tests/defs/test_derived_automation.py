@@ -23,7 +23,9 @@ from ingest_pipeline_tests.dagster_services import (
 from ingest_pipeline_tests.defs.test_daemon_orchestration import all_done, backfill, runs_by_tag
 from ingest_pipeline_tests.pipeline_runner import register_mailbox
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+# The daemon queues the derived assets' runs beside the ingest runs: on a loaded 2-core machine
+# the whole flow takes longer than the suite's default timeout.
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(600)]
 
 OLD_DAYS = [dt.date(2026, 11, 2), dt.date(2026, 11, 3)]
 DERIVED = [
