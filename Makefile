@@ -21,11 +21,13 @@ run: install
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/ingest-pipeline demo
 
-# One process: two pytest-xdist workers (`pytest -n 2`) take ~14 minutes instead of ~18 on
-# this 2-core machine, but the tests that race two CLI processes on one embedded Dagster home
-# then fail now and then under the load; run `pytest -n 2` by hand for a quicker answer.
+# Two workers (pytest-xdist): the suite waits on servers, subprocesses and sleeps as much as
+# it computes, so two halves on this 2-core machine took ~14 minutes instead of ~18 in one
+# process (1,030 tests; 1,410 tests took 23.5 minutes beside another suite's run). The
+# two-CLI-runs test that flaked under that load (one CLI died registering the partition in
+# the shared SQLite home at the same moment as the other) no longer races.
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 dev: install
 	mkdir -p $(DAGSTER_HOME)

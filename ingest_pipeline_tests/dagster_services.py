@@ -3,9 +3,11 @@ uses the project's production `dagster.yaml` (Postgres through dagster-postgres)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -70,8 +72,16 @@ def dagster_services(env: dict[str, str], log_dir: Path) -> Iterator[int]:
     try:
         for name, command in commands.items():
             log = (log_dir / f"{name}.log").open("wb")
+            # A session of its own: the code servers it starts are stopped with it.
             processes.append(
-                subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
+                subprocess.Popen(
+                    command,
+                    cwd=PROJECT_ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=log,
+                    start_new_session=True,
+                )
             )
         wait_for("the webserver", lambda: _up(port), timeout=120)
         yield port
@@ -83,6 +93,9 @@ def dagster_services(env: dict[str, str], log_dir: Path) -> Iterator[int]:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def _up(port: int) -> bool:

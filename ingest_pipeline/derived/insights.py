@@ -49,11 +49,13 @@ def partition_contacts(inputs: DeriveInputs, stream: str) -> list[int]:
     part = PartitionKey(integration_id=inputs.integration.id, day=inputs.day, stream=stream)
     return sorted(
         inputs.session.scalars(
-            sa.select(sa.distinct(Interaction.contact_id)).where(
+            sa.select(Interaction.contact_id)
+            .where(
                 interactions.of_partition(part),
                 Interaction.automated.is_(None),
                 Interaction.contact_id.isnot(None),
             )
+            .distinct()
         )
     )
 

@@ -65,15 +65,31 @@ def integration_rows(db_url: str, integration_id: int) -> dict[str, list[tuple[o
         }
 
 
-def backfill(env: dict[str, str], partitions: list[str], *, tags: str = "{}") -> None:
-    """Launch a backfill of ``ingest_mail_job`` the documented way: `dagster job backfill`."""
+def dagster_cli(env: dict[str, str], args: list[str]) -> None:
+    """One `dagster` command on the project's workspace."""
     subprocess.run(
         [
             str(Path(sys.executable).parent / "dagster"),
-            "job",
-            "backfill",
+            *args[:2],
             "-w",
             str(PROJECT_ROOT / "workspace.yaml"),
+            *args[2:],
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+
+
+def backfill(env: dict[str, str], partitions: list[str], *, tags: str = "{}") -> None:
+    """Launch a backfill of ``ingest_mail_job`` the documented way: `dagster job backfill`."""
+    dagster_cli(
+        env,
+        [
+            "job",
+            "backfill",
             "-j",
             "ingest_mail_job",
             "--partitions",
@@ -82,11 +98,6 @@ def backfill(env: dict[str, str], partitions: list[str], *, tags: str = "{}") ->
             "--tags",
             tags,
         ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
     )
 
 
@@ -143,6 +154,9 @@ def test_daemon_runs_sensor_schedule_backfill_and_termination(
             timeout=180,
         )
         assert dg.DagsterRunStatus.SUCCESS in {r.status for r in ticked}
+        # Proven: stop it, so that a tick a minute (each followed by the derived assets'
+        # runs) does not keep the run queue of a loaded machine full for the rest.
+        dagster_cli(env, ["schedule", "stop", "mail_today_schedule"])
 
         # A backfill of 3 days × 2 integrations through `dagster job backfill`.
         partitions = [
