@@ -11,6 +11,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ingest_pipeline.cli_common import UsageError, migrated_url, parse_date
+from ingest_pipeline.cli_prompts import add_prompt_commands
 from ingest_pipeline.cli_tables import (
     print_mail_summary,
     print_summary,
@@ -32,7 +34,6 @@ from ingest_pipeline.sources.registry import PROVIDERS, get_provider
 from ingest_pipeline.store import integrations as integrations_repo
 from ingest_pipeline.store.credentials_vault import CredentialsKeyError, new_key
 from ingest_pipeline.store.database import session_scope
-from ingest_pipeline.store.migrate import upgrade
 from ingest_pipeline.store.models import SNAPSHOT_DAY
 from ingest_pipeline.store.partition_report import DayReport, day_reports, integration_statuses
 from ingest_pipeline.store.search_keywords import KEYWORD_SEARCH_OPTION
@@ -44,25 +45,8 @@ SAMPLE_NAME = "sample-mailbox"
 SAMPLE_DAYS = [dt.date(2026, 11, 2) + dt.timedelta(days=n) for n in range(7)]
 
 
-class UsageError(Exception):
-    """A bad argument or state the user can fix; printed without a traceback."""
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-01") from None
-
-
-def _db_url() -> str:
-    return get_settings().app_database_url()
-
-
-def _migrated_url() -> str:
-    url = _db_url()
-    upgrade(url)
-    return url
+_date = parse_date
+_migrated_url = migrated_url
 
 
 def cmd_db_upgrade(_: argparse.Namespace) -> int:
@@ -119,6 +103,11 @@ def add_integration(
     if task == "job_application" and job_id is None:
         raise UsageError(
             "--task job_application needs --job-id N (the job the applications are for)"
+        )
+    if spec.needs == "app_database":
+        raise UsageError(
+            f"a {spec.account_kind} lives in the app database: "
+            "`ingest-pipeline prompts add --set NAME --model M TEXT` creates it"
         )
     if spec.needs == "path":
         if not path:
@@ -650,6 +639,7 @@ def build_parser() -> argparse.ArgumentParser:
     timeline.add_argument("--tenant", default=integrations_repo.DEFAULT_TENANT)
     timeline.set_defaults(func=cmd_timeline)
 
+    add_prompt_commands(sub)
     sub.add_parser("status", help="per integration: last run, counts, errors").set_defaults(
         func=cmd_status
     )

@@ -96,6 +96,9 @@ class FetchError:
     external_id: str
     reason: str
     retryable: bool = False
+    skip: bool = False
+    """The item is not to be imported at all (a prompt disabled before it was asked): it
+    ends ``skipped`` with the reason instead of ``failed``."""
 
 
 @dataclass(frozen=True)
@@ -186,15 +189,24 @@ class ParsedMessage:
 
 @dataclass(frozen=True)
 class ExtractionInput:
-    """The text an extraction task reads, and its content hash (the cache key's first part)."""
+    """The text an extraction task reads, and its content hash (the cache key's first part).
+
+    ``model`` names the registry model this input must be answered by when the stream
+    chooses one per item (prompt runs); None: the run's extractor's model.
+    """
 
     task: str
     text: str
     content_hash: str
+    model: str | None = None
 
     @classmethod
-    def of(cls, *, task: str, text: str) -> ExtractionInput:
-        return cls(task=task, text=text, content_hash=sha256_hex(text.encode("utf-8")))
+    def of(
+        cls, *, task: str, text: str, model: str | None = None, key: str | None = None
+    ) -> ExtractionInput:
+        """The input of ``text``; ``key`` replaces the text's hash as the cache key."""
+        digest = key or sha256_hex(text.encode("utf-8"))
+        return cls(task=task, text=text, content_hash=digest, model=model)
 
 
 @dataclass(frozen=True)

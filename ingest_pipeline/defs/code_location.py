@@ -10,6 +10,7 @@ from ingest_pipeline.defs.derived_assets import automation_sensor, derived_defs
 from ingest_pipeline.defs.ingest_assets import StreamDefs, stream_defs
 from ingest_pipeline.defs.ingest_schedules import (
     ingest_coming_days_schedule,
+    ingest_midnight_schedule,
     ingest_today_schedule,
     ingest_yesterday_schedule,
 )
@@ -17,7 +18,7 @@ from ingest_pipeline.defs.integration_sensors import integrations_sensor, run_ou
 from ingest_pipeline.defs.llm_batch_sensor import llm_batches_sensor
 from ingest_pipeline.defs.resources import resources_from
 from ingest_pipeline.settings import get_settings
-from ingest_pipeline.streams.registry import STREAM_NAMES
+from ingest_pipeline.streams.registry import STREAM_NAMES, get_stream
 
 
 def build_definitions(
@@ -35,9 +36,15 @@ def build_definitions(
     ]
     by_name = {defs.stream: defs for defs in streams}
     derived = derived_defs(streams)
-    schedules = [ingest_today_schedule(defs, settings.today_cron) for defs in streams]
+    frequent = [defs for defs in streams if get_stream(defs.stream).schedule == "frequent"]
+    schedules = [ingest_today_schedule(defs, settings.today_cron) for defs in frequent]
     schedules += [
-        ingest_yesterday_schedule(defs, settings.nightly_cron) for defs in streams if defs.dated
+        ingest_yesterday_schedule(defs, settings.nightly_cron) for defs in frequent if defs.dated
+    ]
+    schedules += [
+        ingest_midnight_schedule(defs)
+        for defs in streams
+        if get_stream(defs.stream).schedule == "midnight"
     ]
     schedules += [
         ingest_coming_days_schedule(defs, settings.nightly_cron)

@@ -156,7 +156,9 @@ def final_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
     metrics["duration_seconds"] = round(
         sum(v for k, v in metrics.items() if k.endswith("_seconds")), 3
     )
-    metrics["skipped"] = metrics.get("items_skipped", 0) + metrics.get("items_duplicate", 0)
+    metrics["skipped"] = sum(
+        metrics.get(k, 0) for k in ("items_skipped", "items_duplicate", "fetch_skipped")
+    )
     metrics["failed"] = sum(
         metrics.get(k, 0)
         for k in ("fetch_failed", "parse_failed", "extraction_failed", "items_failed")
@@ -231,10 +233,10 @@ def ingest_ops_for(stream: str) -> tuple[dg.OpDefinition, ...]:
                     ctx,
                     kind=kind,
                     task=get_task(ctx.integration.task),
-                    extractor=extractor.build(),
+                    extractor=extractor.router() if kind.per_item_model else extractor.build(),
                     batch_threshold=(
                         None
-                        if context.run.tags.get(LLM_BATCH_TAG) == "off"
+                        if context.run.tags.get(LLM_BATCH_TAG) == "off" or kind.per_item_model
                         else extractor.batch_threshold
                     ),
                     concurrency=extractor.concurrency,

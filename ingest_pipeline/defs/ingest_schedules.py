@@ -1,6 +1,7 @@
 """Schedules per stream: every 15 minutes the current partition of each due active
 integration, nightly yesterday's for dated streams (to catch late mail), and nightly the
-coming days for streams whose items sit ahead (meetings that moved or were cancelled)."""
+coming days for streams whose items sit ahead (meetings that moved or were cancelled).
+Streams run once a day (prompt sets) get the midnight schedule instead."""
 
 import datetime as dt
 
@@ -11,6 +12,7 @@ from ingest_pipeline.defs.partitions import IngestPartition
 from ingest_pipeline.defs.resources import AppDatabaseResource
 from ingest_pipeline.store import integrations
 from ingest_pipeline.store.database import session_scope
+from ingest_pipeline.store.ledger import PartitionKey, status_counts
 
 TICK_MINUTES = 15
 
@@ -134,3 +136,59 @@ def ingest_coming_days_schedule(
         days_after=range(1, defs.lookahead_days + 1),
         honour_frequency=False,
     )
+
+
+def integrations_waiting(
+    app_db: AppDatabaseResource, stream: str, keys: list[str], day: dt.date
+) -> list[str]:
+    """Those of ``keys`` whose ``day`` partition still has items pending (answers to ask
+    again after a failure, items a cap or the LLM budget held back)."""
+    waiting = []
+    with session_scope(app_db.database_url()) as session:
+        for key in keys:
+            row = integrations.find_integration(session, key)
+            part = PartitionKey(integration_id=row.id, day=day, stream=stream)
+            if status_counts(session, part).get("pending", 0):
+                waiting.append(key)
+    return waiting
+
+
+def ingest_midnight_schedule(
+    defs: StreamDefs, cron_schedule: str = "0 0 * * *"
+) -> dg.ScheduleDefinition:
+    """At 00:00 UTC (by default): the new day's partition of every active integration of
+    the stream, and yesterday's of those whose batch still has items waiting, so failed
+    answers are asked again (up to the stream's limit) before the day is closed."""
+
+    @dg.schedule(
+        name=f"{defs.stream}_midnight_schedule",
+        cron_schedule=cron_schedule,
+        job=defs.job,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"The new day's {defs.stream} batch of every active integration at 00:00 "
+        "UTC, and yesterday's where items still wait.",
+    )
+    def _schedule(
+        context: dg.ScheduleEvaluationContext, app_db: AppDatabaseResource
+    ) -> list[dg.RunRequest] | dg.SkipReason:
+        tick = context.scheduled_execution_time.astimezone(dt.UTC)
+        keys = scheduled_integrations(app_db, defs.stream, None)
+        if not keys:
+            return dg.SkipReason(f"no active {defs.stream} integration")
+        today, yesterday = tick.date(), tick.date() - dt.timedelta(days=1)
+        runs = [(key, today, "midnight") for key in keys]
+        runs += [
+            (key, yesterday, "midnight-retry")
+            for key in integrations_waiting(app_db, defs.stream, keys, yesterday)
+        ]
+        return [
+            dg.RunRequest(
+                partition_key=IngestPartition(key, day).key,
+                run_key=f"{trigger}:{IngestPartition(key, day).label}:{tick.isoformat()}",
+                tags={"ingest/trigger": trigger},
+            )
+            for key, day, trigger in runs
+        ]
+
+    return _schedule

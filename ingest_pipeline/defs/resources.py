@@ -2,6 +2,7 @@
 fills them from `settings.py` (secrets as `dg.EnvVar`, so the UI shows a variable's name,
 never its value), tests set them directly, and no op reads the environment."""
 
+import os
 from typing import Any
 
 import dagster as dg
@@ -63,6 +64,48 @@ class ExtractorResource(dg.ConfigurableResource):
     openai_output_price_per_million: float = 0.60
     structured_outputs: bool = True
     tokenizer: str | None = None
+    # What the per-item model router (prompt runs) reads: the models registry's extra
+    # entries (INGEST_MODELS) and each provider's key.
+    models_json: str | None = None
+    openrouter_api_key: str | None = None
+    azure_api_key: str | None = None
+    compatible_api_key: str | None = None
+
+    def router(self) -> Any:
+        """The extractor of streams whose items name their model (`ModelRouter`): every
+        registry model, the providers' keys, the pacer over every model with limits."""
+        from ingest_pipeline.extraction.model_router import ModelRouter
+        from ingest_pipeline.extraction.models_registry import load_registry
+
+        if self.kind not in ("offline", "openai"):
+            self.build()  # the clear error about an unknown extractor
+        registry = load_registry(self.models_json)
+        keys = {
+            "OPENAI_API_KEY": self.openai_api_key,
+            "INGEST_OPENAI_API_KEY": self.openai_api_key,
+            "OPENROUTER_API_KEY": self.openrouter_api_key,
+            "AZURE_OPENAI_API_KEY": self.azure_api_key,
+            "LLM_API_KEY": self.compatible_api_key,
+        }
+        pacer = None
+        if self.kind == "openai" and self.pacing_url:
+            from ingest_pipeline.extraction.llm_pacing import LlmPacer
+
+            limits = {
+                name: paced_limits(spec.rpm, spec.tpm)
+                for name, spec in registry.items()
+                if spec.rpm and spec.tpm
+            }
+            pacer = LlmPacer.open(self.pacing_url, limits) if limits else None
+        return ModelRouter(
+            registry,
+            keys=keys,
+            offline=self.kind == "offline",
+            pacer=pacer,
+            timeout_seconds=self.openai_timeout_seconds,
+            max_retries=self.openai_max_retries,
+            max_input_tokens=self.openai_max_input_tokens,
+        )
 
     def build(self) -> Extractor:
         if self.kind == "offline":
@@ -243,8 +286,21 @@ def extractor_from(settings: Settings, **overrides: Any) -> ExtractorResource:
         "openai_output_price_per_million": spec.output_price_per_million,
         "structured_outputs": spec.structured_outputs,
         "tokenizer": spec.tokenizer,
+        "models_json": settings.models,
+        **{
+            field: _secret(variable, os.environ.get(variable))
+            for field, variable in ROUTER_KEY_FIELDS.items()
+        },
     }
     return ExtractorResource(**{**fields, **overrides})
+
+
+# The router's provider keys (besides the OpenAI one), by resource field.
+ROUTER_KEY_FIELDS = {
+    "openrouter_api_key": "OPENROUTER_API_KEY",
+    "azure_api_key": "AZURE_OPENAI_API_KEY",
+    "compatible_api_key": "LLM_API_KEY",
+}
 
 
 def limits_from(settings: Settings, **overrides: Any) -> IngestLimitsResource:

@@ -22,6 +22,10 @@ from ingest_pipeline.derived.derived_checks import (
     timeline_checks,
 )
 from ingest_pipeline.derived.embeddings import derive_embeddings
+from ingest_pipeline.derived.entity_mentions_daily import (
+    aggregate_matches_mentions,
+    derive_entity_mentions_daily,
+)
 from ingest_pipeline.derived.insights import derive_insights
 from ingest_pipeline.derived.mail_interactions import derive_mail_interactions
 from ingest_pipeline.derived.timeline import derive_timeline
@@ -112,6 +116,23 @@ DERIVED = (
         description="The relationship insights of the people a partition's meetings touched, "
         "brought up to date with those meetings (same task, cache and spend limit).",
         checks=insight_checks("calendar_events"),
+    ),
+    DerivedDataset(
+        name="entity_mentions_daily",
+        stream="prompt_runs",
+        reads="ingest/prompt_runs",
+        derive=derive_entity_mentions_daily,
+        description="Mentions per normalised entity × model × batch day of a prompt set "
+        "(entity_mentions_daily): how many, in how many answers and prompts, under the "
+        "entity's most common written name; what the UI plots.",
+        checks=(
+            DerivedCheck(
+                "entity_mentions_daily_matches_mentions",
+                "Every entity the day's answers mention has its daily row with the counts "
+                "the mentions add up to, and no row counts what no answer mentions.",
+                aggregate_matches_mentions,
+            ),
+        ),
     ),
 )
 

@@ -22,6 +22,7 @@ from ingest_pipeline.domain import ExtractionInput, ExtractionOutcome
 from ingest_pipeline.extraction.extractor import ExtractionFailed
 from ingest_pipeline.extraction.job_application_rules import extract_job_application
 from ingest_pipeline.extraction.job_posting_rules import extract_job_posting
+from ingest_pipeline.extraction.prompt_answer_rules import answer_prompt
 from ingest_pipeline.extraction.relationship_insight_rules import extract_relationship_insight
 from ingest_pipeline.extraction.tasks import TaskSpec
 
@@ -35,6 +36,7 @@ _RULES: dict[str, Callable[[str], dict[str, Any]]] = {
     "job_posting": extract_job_posting,
     "job_application": extract_job_application,
     "relationship_insight": extract_relationship_insight,
+    "prompt_answer": answer_prompt,
 }
 
 

@@ -103,15 +103,16 @@ class OpenAIExtractor:
             # JSON mode: the schema goes in the instructions, the answer is validated after.
             instructions += JSON_MODE_INSTRUCTIONS + json.dumps(schema)
             response_format = {"type": "json_object"}
-        body = {
+        body: dict[str, Any] = {
             "model": self.config.api_model or self.model,
-            "temperature": 0,
             "messages": [
                 {"role": "system", "content": instructions},
-                {"role": "user", "content": delimited_email(text)},
+                {"role": "user", "content": delimited_email(text) if task.fenced_input else text},
             ],
             "response_format": response_format,
         }
+        if task.temperature is not None:
+            body["temperature"] = task.temperature
         return body, truncated
 
     def estimated_tokens(self, task: TaskSpec, item: ExtractionInput) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,6 +68,31 @@ class RelationshipInsight(BaseModel):
     has_history: bool = Field(description="False when the interactions say nothing usable.")
 
 
+EntityType = Literal["company", "product", "person", "place", "organization", "other"]
+
+
+class MentionedEntity(BaseModel):
+    """One named entity an answer mentions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="The entity exactly as the answer writes it.")
+    type: EntityType
+    normalized: str = Field(description="Its plain name: no legal suffix, no decoration.")
+    position: int = Field(description="Character offset of its first mention; -1 if absent.")
+
+
+class PromptAnswer(BaseModel):
+    """A model's answer to one prompt of a prompt set, with the entities it mentions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answer: str = Field(description="The answer to the prompt, as text.")
+    entities: list[MentionedEntity] = Field(
+        description="Every company, product, person, place or organization the answer names."
+    )
+
+
 def _header_block(message: ParsedMessage) -> str:
     sender = message.sender
     who = f"{sender.name} <{sender.email}>" if sender else ""
@@ -92,12 +118,19 @@ def job_application_input(message: ParsedMessage) -> str:
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """One extraction task: its name, result schema, prompt version and input builder."""
+    """One extraction task: its name, result schema, prompt version and input builder.
+
+    ``fenced_input`` false sends the input as the user's own message (a prompt a person
+    wrote) instead of fenced, untrusted data (an email); ``temperature`` None leaves the
+    model's default (repeated runs of one prompt are meant to differ).
+    """
 
     name: str
     schema: type[BaseModel]
     prompt_version: str
     positive_field: str
+    fenced_input: bool = True
+    temperature: float | None = 0.0
 
     def build_input(self, message: ParsedMessage) -> ExtractionInput:
         builder = job_posting_input if self.name == "job_posting" else job_application_input
@@ -125,6 +158,15 @@ TASKS: dict[str, TaskSpec] = {
         schema=RelationshipInsight,
         prompt_version="v1",
         positive_field="has_history",
+    ),
+    # Input: the text of one prompt of a prompt set (the prompt-runs stream).
+    "prompt_answer": TaskSpec(
+        name="prompt_answer",
+        schema=PromptAnswer,
+        prompt_version="v1",
+        positive_field="answer",
+        fenced_input=False,
+        temperature=None,
     ),
 }
 

@@ -15,23 +15,27 @@ from ingest_pipeline.sources.base import Source, SourceError
 
 @dataclass(frozen=True)
 class SourceConfig:
-    """What an integration stores about its source (credentials already decrypted)."""
+    """What an integration stores about its source (credentials already decrypted); the
+    app database and the integration's id for sources kept there (prompt sets)."""
 
     account: str
     options: dict[str, Any]
     credentials: dict[str, Any] | None
     sync_state: dict[str, Any] | None
+    database_url: str | None = None
+    integration_id: int | None = None
 
 
 @dataclass(frozen=True)
 class ProviderSpec:
     """A provider: the streams it yields (the first is the default), what
-    ``integrations add`` needs (a local ``path`` or a ``credentials`` file), and its
+    ``integrations add`` needs (a local ``path``, a ``credentials`` file, or nothing but the
+    app database: prompt sets, made by ``prompts add``), and its
     Source's builder (which imports the provider's client libraries only when called)."""
 
     name: str
     streams: tuple[str, ...]
-    needs: Literal["path", "credentials"]
+    needs: Literal["path", "credentials", "app_database"]
     build: Callable[[SourceConfig], Source]
     help: str
     account_label: str = ""
@@ -141,6 +145,16 @@ def _outlook(config: SourceConfig) -> Source:
     return OutlookSource(_graph_account(config), options=options, sync_state=config.sync_state)
 
 
+def _prompts(config: SourceConfig) -> Source:
+    from ingest_pipeline.sources.prompts.prompt_set_source import PromptSetSource
+
+    if config.database_url is None:
+        raise SourceError("a prompt set is read from the app database: give its URL")
+    return PromptSetSource(
+        config.database_url, integration_id=config.integration_id, name=config.account
+    )
+
+
 def _microsoft_contacts(config: SourceConfig) -> Source:
     from ingest_pipeline.sources.microsoft.ms_contacts_source import MicrosoftContactsSource
 
@@ -189,6 +203,14 @@ PROVIDERS: dict[str, ProviderSpec] = {
         ),
         ProviderSpec("vcard", ("contacts",), "path", _vcard, ".vcf file or folder of them"),
         ProviderSpec("ics", ("calendar_events",), "path", _ics, ".ics file or folder of them"),
+        ProviderSpec(
+            "prompts",
+            ("prompt_runs",),
+            "app_database",
+            _prompts,
+            "a prompt set in the app database (ingest-pipeline prompts add)",
+            "prompt set",
+        ),
     )
 }
 
@@ -209,6 +231,8 @@ def build_source(
     options: dict[str, Any] | None = None,
     credentials: dict[str, Any] | None = None,
     sync_state: dict[str, Any] | None = None,
+    database_url: str | None = None,
+    integration_id: int | None = None,
 ) -> Source:
     """The source that reads ``account`` for ``provider``; `SourceError` for unknown ones."""
     return get_provider(provider).build(
@@ -217,6 +241,8 @@ def build_source(
             options=options or {},
             credentials=credentials,
             sync_state=sync_state,
+            database_url=database_url,
+            integration_id=integration_id,
         )
     )
 

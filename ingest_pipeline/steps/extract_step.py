@@ -109,9 +109,9 @@ def extract_partition(
             if not items:
                 break
             last_id = items[-1].id
-            item_ids = [item.id for item in items]
+            attempts = {item.id: item.attempts for item in items}
             inputs, unique, known = prepare_inputs(
-                session, items, kind=kind, task=task, model=extractor.model
+                session, items, kind=kind, task=task, extractor=extractor
             )
         calls = extract_concurrently(
             ctx.database_url,
@@ -127,7 +127,7 @@ def extract_partition(
         totals.update(calls.totals)
         cost += calls.cost_usd
         updates = []
-        for item_id in item_ids:
+        for item_id, tried in attempts.items():
             prepared = inputs.get(item_id)
             if prepared is None:
                 totals["extraction_failed"] += 1
@@ -140,11 +140,26 @@ def extract_partition(
                 totals["waiting_for_llm_budget"] += 1
                 updates.append({"id": item_id, "status": "pending", "last_error": gate.reason()})
             else:
-                totals["extraction_failed"] += 1
                 reason = (
                     f"gpt: {task.name} extraction failed: {calls.errors[prepared.content_hash]}"
                 )
-                updates.append(ledger.finish(item_id, "failed", reason=reason))
+                if tried < kind.llm_attempts:
+                    totals["extraction_retry_later"] += 1
+                    retry = (
+                        f"{reason} (attempt {tried} of {kind.llm_attempts}; "
+                        "the next run asks again)"
+                    )
+                    updates.append(
+                        {
+                            "id": item_id,
+                            "status": "pending",
+                            "last_error": retry,
+                            "attempts": tried + 1,
+                        }
+                    )
+                else:
+                    totals["extraction_failed"] += 1
+                    updates.append(ledger.finish(item_id, "failed", reason=reason))
         with session_scope(ctx.database_url) as session:
             ledger.mark(session, updates)
     return {
@@ -152,6 +167,7 @@ def extract_partition(
         "extraction_calls": totals["extraction_calls"],
         "cache_hits": max(totals["extracted"] - totals["extraction_calls"], 0),
         "extraction_failed": totals["extraction_failed"],
+        "extraction_retry_later": totals["extraction_retry_later"],
         "input_tokens": totals["input_tokens"],
         "output_tokens": totals["output_tokens"],
         "inputs_truncated": totals["inputs_truncated"],
@@ -177,10 +193,11 @@ def prepare_inputs(
     *,
     kind: StreamKind,
     task: TaskSpec,
-    model: str,
+    extractor: Extractor,
 ) -> tuple[dict[int, ExtractionInput], dict[str, ExtractionInput], dict[str, int]]:
     """Each item's task input (by item id), the distinct inputs (by content hash), and the
-    cached extraction id of each input that has one for this task, model and prompt."""
+    cached extraction id of each input that has one for this task, prompt and the model
+    that answers it (the extractor's, or with a `ModelRouter` the one each input names)."""
     parsed = load_parsed(
         session,
         [i.content_hash for i in items if i.content_hash],
@@ -195,9 +212,15 @@ def prepare_inputs(
                 continue
 
     unique = {inp.content_hash: inp for inp in inputs.values()}
-    known = extraction_cache.lookup(
-        session, list(unique), task=task.name, model=model, prompt_version=task.prompt_version
-    )
+    model_for = getattr(extractor, "model_for", lambda _: extractor.model)
+    by_model: dict[str, list[str]] = {}
+    for digest, inp in unique.items():
+        by_model.setdefault(model_for(inp), []).append(digest)
+    known: dict[str, int] = {}
+    for model, digests in by_model.items():
+        known |= extraction_cache.lookup(
+            session, digests, task=task.name, model=model, prompt_version=task.prompt_version
+        )
     return inputs, unique, known
 
 
@@ -223,9 +246,7 @@ def submit_partition_batch(
                 "awaiting_items": len(waiting.requests),
             }
         items = ledger.active_items(session, ctx.part, step="parsed")
-        _, unique, known = prepare_inputs(
-            session, items, kind=kind, task=task, model=extractor.model
-        )
+        _, unique, known = prepare_inputs(session, items, kind=kind, task=task, extractor=extractor)
     missing = [inp for digest, inp in unique.items() if digest not in known]
     if len(missing) < threshold:
         return None

@@ -29,7 +29,7 @@ def fetch_partition(
     reports ``capped``, and leaves the rest pending for the next run.
     """
     watch = Stopwatch()
-    fetched = failed = retry_later = 0
+    fetched = failed = retry_later = skipped = 0
     capped: str | None = None
     batch_size = min(ctx.batch_size, source.limits.fetch_batch_size, max_items or ctx.batch_size)
     for session, items in claimed_batches(replace(ctx, batch_size=batch_size), "none"):
@@ -53,7 +53,12 @@ def fetch_partition(
             if item is None:
                 continue
             if isinstance(outcome, FetchError):
-                if outcome.retryable and item.attempts < MAX_FETCH_ATTEMPTS:
+                if outcome.skip:
+                    skipped += 1
+                    updates.append(
+                        ledger.finish(item.id, "skipped", reason=f"fetch: {outcome.reason}")
+                    )
+                elif outcome.retryable and item.attempts < MAX_FETCH_ATTEMPTS:
                     retry_later += 1
                     updates.append(
                         {"id": item.id, "status": "pending", "last_error": outcome.reason}
@@ -88,6 +93,7 @@ def fetch_partition(
         "fetched": fetched,
         "fetch_failed": failed,
         "fetch_retry_later": retry_later,
+        "fetch_skipped": skipped,
         "capped": capped is not None,
         **({"capped_reason": capped} if capped else {}),
         "fetch_seconds": watch.seconds(),

@@ -29,6 +29,8 @@ def open_source(ctx: StepContext, *, credentials_key: str | None) -> Source:
         options=options,
         credentials=credentials,
         sync_state=info.sync_state,
+        database_url=ctx.database_url,
+        integration_id=info.id,
     )
 
 

@@ -13,6 +13,7 @@ from ingest_pipeline.extraction.tasks import TaskSpec
 from ingest_pipeline.steps.step_context import StepContext, Stopwatch, claimed_batches
 from ingest_pipeline.store import ledger
 from ingest_pipeline.store.blobs import load_parsed
+from ingest_pipeline.store.database import session_scope
 from ingest_pipeline.store.extraction_cache import load_results
 from ingest_pipeline.streams.stream_kind import PersistBatch, StreamKind
 
@@ -42,11 +43,14 @@ def persist_partition(
         outcome = kind.persist(session, batch)
         counts.update(outcome.counts)
         ledger.mark(session, outcome.updates)
+    with session_scope(ctx.database_url) as session:
+        status = ledger.batch_status(session, ctx.part)
     inserted = sum(v for k, v in counts.items() if k.endswith("_inserted"))
     updated = sum(v for k, v in counts.items() if k.endswith("_updated"))
     return {
         **dict(sorted(counts.items())),
         "inserted": inserted,
         "updated": updated,
+        **{f"batch_{name}": count for name, count in status.items()},
         "persist_seconds": watch.seconds(),
     }

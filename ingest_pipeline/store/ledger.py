@@ -16,6 +16,14 @@ from ingest_pipeline.store.models import SNAPSHOT_DAY, IngestItem, PartitionCurs
 from ingest_pipeline.store.upsert import table_of, upsert
 
 ACTIVE_STATUSES = ("pending", "processing")
+# The statuses as a batch's status reads them (the seed's status endpoint named them so).
+BATCH_STATUS_NAMES = {
+    "pending": "queued",
+    "processing": "processing",
+    "done": "succeeded",
+    "failed": "failed",
+    "skipped": "skipped",
+}
 
 
 @dataclass(frozen=True)
@@ -285,6 +293,13 @@ def status_counts(session: Session, part: PartitionKey) -> dict[str, int]:
         .group_by(IngestItem.status)
     )
     return {status: count for status, count in rows}
+
+
+def batch_status(session: Session, part: PartitionKey) -> dict[str, int]:
+    """How many of the partition's items are queued, processing, succeeded, failed and
+    skipped (every name present, zeros included)."""
+    counts = status_counts(session, part)
+    return {name: counts.get(status, 0) for status, name in BATCH_STATUS_NAMES.items()}
 
 
 def unaccounted_items(session: Session, part: PartitionKey, *, limit: int = 20) -> list[IngestItem]:

@@ -565,3 +565,8 @@ class ContactInsight(Base):
     extraction_id: Mapped[int] = mapped_column(sa.ForeignKey("llm_extractions.id"))
     interactions: Mapped[int]
     last_interaction_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+# The prompt-runs stream's tables live in their own module; imported here so that
+# `Base.metadata` (migrations, tests) always holds them.
+from ingest_pipeline.store import prompt_models as _prompt_models  # noqa: E402, F401

@@ -12,6 +12,7 @@ _KINDS = {
     "mail": "ingest_pipeline.streams.mail.mail_kind:MailKind",
     "contacts": "ingest_pipeline.streams.contacts.contacts_kind:ContactsKind",
     "calendar_events": "ingest_pipeline.streams.calendar_events.calendar_kind:CalendarEventsKind",
+    "prompt_runs": "ingest_pipeline.streams.prompt_runs.prompt_runs_kind:PromptRunsKind",
 }
 STREAM_NAMES = tuple(_KINDS)
 

@@ -74,6 +74,16 @@ class StreamKind(Protocol):
     description: str
     default_task: str | None
     """The LLM task a new integration of this stream runs, if any."""
+    llm_attempts: int
+    """How many runs ask the LLM for one item before a failed answer fails the item (each
+    failure before that leaves it pending with the reason, for the next run)."""
+    per_item_model: bool
+    """True when each item names the model that answers it (prompt runs): the gpt step then
+    routes through the models registry instead of the run's one extractor."""
+    schedule: str
+    """``frequent``: the current partition every 15 minutes (by each integration's
+    frequency) and yesterday's nightly; ``midnight``: today's partition at 00:00 UTC, with
+    yesterday's when it still has items waiting."""
 
     def parse(self, data: bytes, options: ParseOptions) -> dict[str, Any]:
         """The raw bytes as the kind's record (JSON); raises `UnparseableItem`."""

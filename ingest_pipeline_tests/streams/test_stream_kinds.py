@@ -20,7 +20,7 @@ def test_every_stream_has_a_kind_and_a_provider() -> None:
         assert kind.name == name
         assert providers_of(name), f"no provider yields {name}"
     assert {s for spec in PROVIDERS.values() for s in spec.streams} == set(STREAM_NAMES)
-    assert [get_stream(n).dated for n in STREAM_NAMES] == [True, False, True]
+    assert [get_stream(n).dated for n in STREAM_NAMES] == [True, False, True, True]
 
 
 def test_an_unknown_stream_is_a_clear_error() -> None:

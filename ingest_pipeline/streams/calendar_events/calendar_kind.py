@@ -36,6 +36,9 @@ class CalendarEventsKind:
     # the code location does not import icalendar.
     parser_version = "calendar-1"
     default_task: str | None = None
+    llm_attempts = 1
+    per_item_model = False
+    schedule = "frequent"
     description = (
         "Calendar event occurrences starting on one UTC day in one integration's calendars "
         "(recurrences expanded, moved occurrences on their new day, cancelled ones marked), "

@@ -35,6 +35,9 @@ class ContactsKind:
     # the code location does not import vobject.
     parser_version = "contacts-1"
     default_task: str | None = None
+    llm_attempts = 1
+    per_item_model = False
+    schedule = "frequent"
     description = (
         "The contacts one integration holds, merged into one contact per person per tenant "
         "(matched on email, then phone); each run applies the cards that changed since the "

@@ -34,6 +34,9 @@ class MailKind:
     looks_ahead = False
     parser_version = PARSER_VERSION
     default_task: str | None = "job_posting"
+    llm_attempts = 1
+    per_item_model = False
+    schedule = "frequent"
     description = (
         "Mail received on one UTC day by one integration, imported into the app database: "
         "messages, attachments, and the integration's extraction results (job postings or "
