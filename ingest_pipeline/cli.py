@@ -17,8 +17,10 @@ from ingest_pipeline.cli_tables import (
     print_mail_summary,
     print_summary,
     print_table,
+    print_top_entities,
     print_top_matches,
 )
+from ingest_pipeline.derived.entity_mentions_daily import top_entities
 from ingest_pipeline.derived.mail_interactions import OWN_ADDRESSES_OPTION
 from ingest_pipeline.derived.mail_summary import mail_summary
 from ingest_pipeline.extraction.tasks import MAIL_TASKS
@@ -527,6 +529,7 @@ def cmd_demo(_: argparse.Namespace) -> int:
         reports, totals = run_days(key, SAMPLE_DAYS if get_stream(stream).dated else None)
         print_summary(reports, totals)
         failed = failed or bool(totals.get("failed_runs"))
+    failed = demo_prompt_set(url) or failed
     from ingest_pipeline.derived.matching import best_candidates_per_posting
 
     model = _embedder().label
@@ -536,6 +539,29 @@ def cmd_demo(_: argparse.Namespace) -> int:
     print_top_matches(best, model)
     print("\nSee the runs and materializations: make dev  (then open http://127.0.0.1:3000)")
     return 1 if failed else 0
+
+
+SAMPLE_PROMPT_SET = "sample-prompts"
+# The prompt set is asked for the last two sample days: fixed days, so a second `make run`
+# asks nothing.
+SAMPLE_PROMPT_DAYS = SAMPLE_DAYS[-2:]
+
+
+def demo_prompt_set(url: str) -> bool:
+    """Add the bundled prompt set (once) and ask its batches; True when a run failed."""
+    from ingest_pipeline.cli_prompts import add_prompts, specs_from_file
+
+    path = resources.files("ingest_pipeline").joinpath("sample_data", "sample_prompts.json")
+    key, added = add_prompts(SAMPLE_PROMPT_SET, specs_from_file(str(path)), skip_existing=True)
+    if added:
+        print(f"added the bundled prompt set {SAMPLE_PROMPT_SET} ({key}): {len(added)} prompts")
+    print(f"\n== {SAMPLE_PROMPT_SET}: prompts, asked daily of each prompt's models ==")
+    reports, totals = run_days(key, SAMPLE_PROMPT_DAYS)
+    print_summary(reports, totals)
+    with session_scope(url) as session:
+        top = top_entities(session, SAMPLE_PROMPT_SET, SAMPLE_PROMPT_DAYS)
+    print_top_entities(top)
+    return bool(totals.get("failed_runs"))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -40,7 +40,7 @@ def _check_models(models: list[str]) -> None:
             raise UsageError(str(exc)) from exc
 
 
-def _specs_from_file(path: str) -> list[prompts_repo.PromptSpec]:
+def specs_from_file(path: str) -> list[prompts_repo.PromptSpec]:
     """A JSON list of prompts: ``{"name", "text", "models", "runs_per_day", "owner"}``."""
     try:
         entries = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -97,7 +97,7 @@ def cmd_prompts_add(args: argparse.Namespace) -> int:
     if args.from_file:
         if args.text:
             raise UsageError("give the prompt as TEXT or --from-file FILE, not both")
-        specs = _specs_from_file(args.from_file)
+        specs = specs_from_file(args.from_file)
     elif args.text:
         specs = [
             prompts_repo.PromptSpec(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ingest_pipeline.derived.entity_mentions_daily import EntityTotal
 from ingest_pipeline.derived.mail_summary import MailSummary
 from ingest_pipeline.derived.matching import Match
 from ingest_pipeline.store.partition_report import DayReport
@@ -102,4 +103,15 @@ def print_top_matches(matches: Sequence[tuple[int, str, Match]], model: str) -> 
             (label[:40], posting_id, m.label, f"{m.score:.3f}", ", ".join(m.shared_skills) or "-")
             for posting_id, label, m in matches
         ],
+    )
+
+
+def print_top_entities(rows: Sequence[EntityTotal]) -> None:
+    """The entities the prompt set's answers mention most, per model."""
+    if not rows:
+        return
+    print("\nMost mentioned entities (entity_mentions_daily; plot it per day in your UI):")
+    print_table(
+        ("entity", "model", "mentions", "answers", "answered by"),
+        [(r.display_name, r.model, r.mentions, r.answers, r.answered_by) for r in rows],
     )

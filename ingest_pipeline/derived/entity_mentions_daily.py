@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ingest_pipeline.derived.derive_inputs import DeriveInputs
-from ingest_pipeline.store.prompt_models import EntityMention, EntityMentionsDaily
+from ingest_pipeline.store.models import Integration
+from ingest_pipeline.store.prompt_models import EntityMention, EntityMentionsDaily, PromptAnswer
 from ingest_pipeline.store.upsert import table_of, upsert
 
 KEYS = ("integration_id", "batch_day", "model", "entity")
@@ -123,3 +126,48 @@ def aggregate_matches_mentions(inputs: DeriveInputs) -> list[str]:
                 f"{key[1]} on {key[0]}: mentions/answers/prompts {counts} stored, {wanted} counted"
             )
     return problems[:EXAMPLES]
+
+
+@dataclass(frozen=True)
+class EntityTotal:
+    """One entity's mentions by one model over some days, and who answered (the model, or
+    ``offline-rules-1`` when no LLM was asked)."""
+
+    display_name: str
+    model: str
+    mentions: int
+    answers: int
+    answered_by: str
+
+
+def top_entities(
+    session: Session, prompt_set: str, days: Sequence[dt.date], *, limit: int = 8
+) -> list[EntityTotal]:
+    """The set's most mentioned entities over ``days``, per model, from the daily rows."""
+    rows = session.execute(
+        sa.select(
+            EntityMentionsDaily.entity,
+            EntityMentionsDaily.model,
+            sa.func.max(EntityMentionsDaily.display_name),
+            sa.func.sum(EntityMentionsDaily.mentions),
+            sa.func.sum(EntityMentionsDaily.answers),
+        )
+        .join(Integration, Integration.id == EntityMentionsDaily.integration_id)
+        .where(Integration.name == prompt_set, EntityMentionsDaily.batch_day.in_(days))
+        .group_by(EntityMentionsDaily.entity, EntityMentionsDaily.model)
+        .order_by(sa.func.sum(EntityMentionsDaily.mentions).desc(), EntityMentionsDaily.entity)
+        .limit(limit)
+    ).all()
+    answered = {
+        model: by
+        for model, by in session.execute(
+            sa.select(PromptAnswer.model, sa.func.max(PromptAnswer.answered_by))
+            .join(Integration, Integration.id == PromptAnswer.integration_id)
+            .where(Integration.name == prompt_set, PromptAnswer.batch_day.in_(days))
+            .group_by(PromptAnswer.model)
+        )
+    }
+    return [
+        EntityTotal(name, model, int(mentions), int(answers), answered.get(model, model))
+        for _entity, model, name, mentions, answers in rows
+    ]

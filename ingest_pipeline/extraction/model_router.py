@@ -81,9 +81,8 @@ class ModelRouter:
             return 0.0
         try:
             spec = self._spec(item)
-            return self._extractor(spec, structured=spec.structured_outputs).estimated_cost(
-                task, item
-            )
+            structured = spec.structured_outputs and spec.name not in self._json_only
+            return self._extractor(spec, structured=structured).estimated_cost(task, item)
         except ExtractionFailed:
             return 0.0
 
@@ -105,7 +104,13 @@ class ModelRouter:
             fallback = f"strict schema refused ({_said(exc)}); answered in JSON mode"
             with self._lock:
                 self._json_only[spec.name] = fallback
-            outcome = self._call(spec, task, item, structured=False)
+            try:
+                outcome = self._call(spec, task, item, structured=False)
+            except openai.BadRequestError as again:
+                raise ExtractionFailed(
+                    f"{spec.name}: the provider refused the request in JSON mode too: "
+                    f"{_said(again)}"
+                ) from again
         if fallback is None and spec.name in self._json_only and spec.structured_outputs:
             fallback = self._json_only[spec.name]
         extra = {
@@ -187,5 +192,6 @@ def _said(exc: openai.APIStatusError) -> str:
 
 
 def _schema_refused(exc: openai.BadRequestError) -> bool:
+    """The provider does not take strict schemas at all (not: our schema is invalid)."""
     text = _said(exc).lower()
-    return any(marker in text for marker in _SCHEMA_REFUSED)
+    return "invalid schema" not in text and any(marker in text for marker in _SCHEMA_REFUSED)

@@ -17,11 +17,12 @@ from typing import Any
 _WORD = r"(?:[A-Z][\w&.'’-]*[\w]|[a-z]+[A-Z][\w-]*|[A-Z])"
 _NAME = re.compile(rf"{_WORD}(?:\s+(?:(?:&|of)\s+)?{_WORD})*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*)$")
-# Words that start questions and sentences, not names.
+# Words that start questions and sentences, and generic acronyms: not names.
 _STOP_WORDS = """
 A An The I In On At For To Of And Or But What Which Who Whom Whose When Where Why How Is
 Are Was Were Do Does Did Can Could Should Would Will Please List Name Give Compare Tell
 Recommend Suggest Best Top
+CRM ATS ERP API AI ML LLM GPU CPU HR IT ETL SQL UI UX B2B B2C SaaS USD EUR
 """
 _STOP = frozenset(_STOP_WORDS.split())
 OFFLINE_NOTE = "Offline answer: no language model was asked (INGEST_EXTRACTOR=offline)."

@@ -74,6 +74,7 @@ from ingest_pipeline_tests.fakes.openai_embeddings import (
 from ingest_pipeline_tests.fakes.openai_http import (
     Reply,
     bearer_key,
+    error_body,
     error_reply,
     json_reply,
     unauthorized_reply,
@@ -88,6 +89,7 @@ from ingest_pipeline_tests.fakes.openai_limits import (
 from ingest_pipeline_tests.fakes.openai_limits_wire import refusal_reply
 
 __all__ = [
+    "SCHEMA_REFUSAL",
     "ChatRequest",
     "EmbeddingRequest",
     "EmbeddingStats",
@@ -105,6 +107,10 @@ _FILE_CONTENT = re.compile(r"/v1/files/([^/]+)/content")
 _BATCH = re.compile(r"/v1/batches/([^/]+)")
 _BATCH_CANCEL = re.compile(r"/v1/batches/([^/]+)/cancel")
 _RETRY_AFTER = [("retry-after", "1"), ("retry-after-ms", "1000")]
+# What a JSON-only provider (vLLM, Ollama, OpenRouter models) answers to a strict schema.
+SCHEMA_REFUSAL = (
+    "response_format type 'json_schema' is not supported by this model; use json_object"
+)
 
 
 def _empty_result(request: ChatRequest) -> dict:
@@ -131,6 +137,13 @@ class FakeOpenAI(ServedFake):
     faults from the same ``faults`` ("429", "500", "slow", and "503" for them alone) and wait
     ``latency_seconds`` too; ``embedding_requests`` lists the valid ones (an
     `EmbeddingRequest`: ``model``, ``inputs``, ...), ``embedding_stats`` counts them.
+
+    ``structured_outputs`` False plays a JSON-only provider (vLLM, Ollama, OpenRouter models
+    without structured outputs): a chat completion (or batch line) whose ``response_format``
+    is ``json_schema`` is answered 400 (``invalid_request_error``, ``param:
+    "response_format"``, the message `SCHEMA_REFUSAL`), counted and listed in ``requests``
+    like any other but charging no rate limit and taking no fault; ``json_object`` and
+    ``text`` are answered as usual. Mutable while running.
     """
 
     def __init__(
@@ -143,8 +156,10 @@ class FakeOpenAI(ServedFake):
         latency_seconds: float = 0.0,
         clock: Clock = time.monotonic,
         api_keys: Collection[str] | None = None,
+        structured_outputs: bool = True,
     ) -> None:
         self.responder: Responder = responder or _empty_result
+        self.structured_outputs = structured_outputs
         self.latency = latency
         self.latency_seconds = latency_seconds
         self.api_keys = api_keys
@@ -229,11 +244,15 @@ class FakeOpenAI(ServedFake):
         request, problem = chat_request(line.body)
         status, body = 400, problem
         if request is not None:
+            refused = self._schema_refusal(request)
             with self._lock:
                 self.batch_requests.append(request)
                 self.stats.batch_lines += 1
-                fault = self._take_fault()
-            status, body = self._answer(request, None if fault == "slow" else fault)
+                fault = None if refused is not None else self._take_fault()
+            if refused is not None:
+                status, body = 400, refused
+            else:
+                status, body = self._answer(request, None if fault == "slow" else fault)
         return {
             "id": self._new_id("batch_req_"),
             "custom_id": line.custom_id,
@@ -316,6 +335,8 @@ class FakeOpenAI(ServedFake):
             return json_reply(400, problem, list(self.limiter.headers(key)))
         with self._lock:
             self.requests.append(request)
+        if (refused := self._schema_refusal(request)) is not None:
+            return json_reply(400, refused, list(self.limiter.headers(key)))
         tokens = charged_tokens(request)
         admission = self.limiter.admit(key, tokens)
         if (refusal := admission.refusal) is not None:
@@ -422,6 +443,13 @@ class FakeOpenAI(ServedFake):
             return json_reply(200, made.json())
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _schema_refusal(self, request: ChatRequest) -> dict | None:
+        """The 400 body a JSON-only server answers a strict schema with (None: answer it)."""
+        kind = (request.response_format or {}).get("type")
+        if self.structured_outputs or kind != "json_schema":
+            return None
+        return error_body(SCHEMA_REFUSAL, "invalid_request_error", param="response_format")
 
     def _take_fault(self) -> str | None:
         """The fault for the next completion (caller holds the lock)."""

@@ -666,3 +666,57 @@ def test_limiter_set_limit_gives_a_key_fresh_buckets() -> None:
 )
 def test_durations_are_written_as_openai_writes_them(seconds: float, written: str) -> None:
     assert openai_duration(seconds) == written
+
+
+# -- a JSON-only provider --------------------------------------------------------------------
+
+
+JSON_MODE: Any = {"type": "json_object"}
+JSON_MESSAGES: Any = [
+    {"role": "system", "content": "Extract the job posting. Answer with one JSON object."},
+    MESSAGES[1],
+]
+
+
+def test_a_json_only_server_refuses_a_strict_schema_and_answers_json_mode() -> None:
+    limits = {"*": RateLimit(rpm=1)}
+    with FakeOpenAI(
+        responder=posting, structured_outputs=False, limits=limits, clock=ManualClock()
+    ) as fake:
+        fake.faults.next.append("refusal")
+        client = client_for(fake)
+        with pytest.raises(openai.BadRequestError) as caught:
+            create(client)
+        # The refusal charged no rate limit and took no fault: the JSON-mode call gets both.
+        completion = client.chat.completions.create(
+            model=MODEL, messages=JSON_MESSAGES, response_format=JSON_MODE
+        )
+
+    error = caught.value
+    assert error.status_code == 400
+    assert error.param == "response_format" and error.type == "invalid_request_error"
+    assert "'json_schema' is not supported" in error.message
+    assert completion.choices[0].message.refusal == "I can't help with that."
+    assert [r.response_format for r in fake.requests] == [RESPONSE_FORMAT, JSON_MODE]
+    assert fake.stats.chat_calls == 2
+    assert fake.stats.status_counts == {400: 1, 200: 1}
+    assert fake.stats.accepted_by_key == {"test": 1}
+    assert fake.server_errors == []
+
+
+def test_a_json_only_server_fails_strict_batch_lines_and_can_be_switched(
+    fake: FakeOpenAI,
+) -> None:
+    client = client_for(fake)
+    fake.structured_outputs = False
+    batch = start_batch(client, batch_input("a"))
+    fake.complete_batches()
+    done = client.batches.retrieve(batch.id)
+    assert done.error_file_id is not None and done.output_file_id is None
+    [failed] = read_lines(client, done.error_file_id)
+    assert failed["response"]["status_code"] == 400
+    assert failed["response"]["body"]["error"]["param"] == "response_format"
+
+    fake.structured_outputs = True
+    content = create(client).choices[0].message.content
+    assert json.loads(content or "") == {"title": "Senior Engineer", "skills": ["python"]}
