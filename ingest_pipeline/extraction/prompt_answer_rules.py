@@ -35,10 +35,11 @@ def _names(text: str) -> list[str]:
         # A sentence's first word is capitalised anyway: drop it when it is a common word.
         while words and words[0].strip(".,") in _STOP:
             words = words[1:]
-        if not words:
+        if not words or (len(words) == 1 and _LEGAL_SUFFIX.fullmatch(words[0])):
             continue
         name = " ".join(words).rstrip(".,'’")
-        starts_sentence = _SENTENCE_START.search(text[: match.start()]) is not None
+        stripped = len(words) != len(match.group(0).split())
+        starts_sentence = not stripped and _SENTENCE_START.search(text[: match.start()])
         if starts_sentence and len(words) == 1 and name.istitle() and len(name) < 4:
             continue
         if name and name not in names:
@@ -46,8 +47,11 @@ def _names(text: str) -> list[str]:
     return names
 
 
+_LEGAL_SUFFIX = re.compile(r"(?:Inc|Corp|Co|GmbH|Ltd|LLC|AG|SA|plc)\.?")
+
+
 def _entity_type(name: str) -> str:
-    if re.search(r"\b(?:Inc|Corp|GmbH|Ltd|LLC|AG|SA|plc)\b\.?", name):
+    if re.search(rf"\b{_LEGAL_SUFFIX.pattern}", name):
         return "company"
     if any(ch.isdigit() for ch in name):
         return "product"
@@ -57,15 +61,14 @@ def _entity_type(name: str) -> str:
 def answer_prompt(text: str) -> dict[str, Any]:
     """A `PromptAnswer` result for ``text``: the same for the same prompt, every time."""
     names = _names(text)
-    if names:
-        listed = ", ".join(names)
-        answer = f"{OFFLINE_NOTE} The prompt names: {listed}."
-    else:
-        answer = f"{OFFLINE_NOTE} The prompt names no entity."
+    if not names:
+        return {"answer": f"{OFFLINE_NOTE} The prompt names no entity.", "entities": []}
+    answer = f"{OFFLINE_NOTE} The prompt names: "
     entities = []
-    for name in names:
-        position = answer.find(name)
+    for n, name in enumerate(names):
+        answer += ", " if n else ""
         entities.append(
-            {"name": name, "type": _entity_type(name), "normalized": name, "position": position}
+            {"name": name, "type": _entity_type(name), "normalized": name, "position": len(answer)}
         )
-    return {"answer": answer, "entities": entities}
+        answer += name
+    return {"answer": answer + ".", "entities": entities}

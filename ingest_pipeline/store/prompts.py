@@ -99,9 +99,18 @@ def add_prompt(session: Session, prompt_set_row: Integration, spec: PromptSpec) 
     session.add(prompt)
     session.flush()
     if not spec.name:
-        prompt.name = f"p{prompt.id}"
+        prompt.name = _free_name(session, prompt_set_row.id, f"p{prompt.id}")
         session.flush()
     return prompt
+
+
+def _free_name(session: Session, integration_id: int, wanted: str) -> str:
+    """``wanted``, or ``wanted-2``, ``-3``… when a prompt of the set already has it."""
+    name, n = wanted, 1
+    while _named(session, integration_id, name) is not None:
+        n += 1
+        name = f"{wanted}-{n}"
+    return name
 
 
 def _named(session: Session, integration_id: int, name: str) -> Prompt | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from ingest_pipeline.derived.derive_inputs import DeriveInputs
 from ingest_pipeline.derived.entity_mentions_daily import (
@@ -131,7 +132,7 @@ class PromptSets:
                 (r.model, r.entity, r.display_name, r.mentions, r.answers, r.prompts) for r in rows
             ]
 
-    def _inputs(self, session: Any, day: dt.date, name: str) -> DeriveInputs:
+    def _inputs(self, session: Session, day: dt.date, name: str) -> DeriveInputs:
         integration = session.get(Integration, self.sets[name])
         assert integration is not None
         return DeriveInputs(session=session, integration=integration, day=day)

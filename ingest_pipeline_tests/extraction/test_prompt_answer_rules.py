@@ -83,31 +83,16 @@ def test_a_one_letter_brand_is_an_entity_too() -> None:
     assert names_in("Should we post on X or on Threads?") == ["X", "Threads"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="extraction/prompt_answer_rules.py answer_prompt: positions are answer.find(name), "
-    "so a short name is placed inside the offline note ('X' in 'INGEST_EXTRACTOR')",
-)
 def test_a_one_letter_brand_is_placed_in_the_list_not_in_the_note() -> None:
     result = answer_prompt("Should we post on X or on Threads?")
     positions = {e["name"]: e["position"] for e in result["entities"]}
     assert positions["X"] > result["answer"].index("The prompt names: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="extraction/prompt_answer_rules.py _names: a short title-case name after a "
-    "question word ('Is Box ...') counts as the sentence's first word and is dropped",
-)
 def test_a_short_brand_after_a_question_word_is_kept() -> None:
     assert names_in("Is Box better than Dropbox for a law firm?") == ["Box", "Dropbox"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="extraction/prompt_answer_rules.py _NAME: a legal suffix after a comma "
-    "('Salesforce, Inc.') is listed as an entity of its own, 'Inc'",
-)
 def test_a_legal_suffix_after_a_comma_is_no_entity_of_its_own() -> None:
     names = names_in("Is Salesforce, Inc. better than Zoho Corp for a bank?")
     assert "Inc" not in names

@@ -23,8 +23,13 @@ from ingest_pipeline.sources.google import calendar_source, people_source
 from ingest_pipeline.sources.ics import ics_source
 from ingest_pipeline.sources.mailbox import mailbox_source
 from ingest_pipeline.sources.microsoft import outlook_source as outlook_module
+from ingest_pipeline.sources.prompts import prompt_set_source
 from ingest_pipeline.sources.registry import build_source
 from ingest_pipeline.sources.vcard import vcard_source
+from ingest_pipeline.store.database import session_scope
+from ingest_pipeline.store.prompt_models import Prompt
+from ingest_pipeline.store.prompts import PromptSpec, add_prompt, disable_prompt, prompt_set
+from ingest_pipeline.streams.prompt_runs.prompt_run import PromptRunKey
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
 from ingest_pipeline_tests.fakes.gmail_server import FakeGmail
 from ingest_pipeline_tests.fakes.graph_server import FakeGraph, GraphFaults
@@ -444,6 +449,123 @@ def _google_keeps_failing(provider: str) -> BreakItem:
     return breaks
 
 
+PROMPT_SET = "brand-watch"
+# Three batch days, with prompts that ask 1 + 2x2 + 3 = 8 runs a day.
+PROMPT_DAYS = days(dt.date(2026, 12, 6), dt.date(2026, 12, 8))
+PROMPTS = (
+    PromptSpec(
+        text="Which CRM should a five-person agency use: HubSpot or Pipedrive?",
+        models=("gpt-4o-mini",),
+        name="crm",
+    ),
+    PromptSpec(
+        text="Compare Notion vs Confluence for an engineering wiki.",
+        models=("gpt-4o-mini", "openai/gpt-4o-mini"),
+        runs_per_day=2,
+        name="wiki",
+    ),
+    PromptSpec(
+        text="Recommend running shoes such as Nike Pegasus or Brooks Ghost.",
+        models=("gpt-4.1-mini",),
+        runs_per_day=3,
+        name="shoes",
+    ),
+    PromptSpec(text="Which payroll tool do you trust?", models=("gpt-4o",), active=False),
+)
+
+
+@dataclass(frozen=True)
+class PromptSetDatabase:
+    """An app database holding the prompt set `PROMPT_SET` (integration ``set_id``) and
+    another set whose prompts it must not list."""
+
+    url: str
+    set_id: int
+
+
+@pytest.fixture
+def prompt_sets(sqlite_url: str) -> PromptSetDatabase:
+    with session_scope(sqlite_url) as session:
+        watch = prompt_set(session, PROMPT_SET, create=True)
+        for spec in PROMPTS:
+            add_prompt(session, watch, spec)
+        rivals = prompt_set(session, "competitors", create=True)
+        add_prompt(session, rivals, PromptSpec(text="Is Zoho any good?", models=("gpt-4o",)))
+        return PromptSetDatabase(sqlite_url, watch.id)
+
+
+def _prompts(env: CaseEnv, sync_state: dict[str, Any] | None) -> Source:
+    database: PromptSetDatabase = env.fixture("prompt_sets")
+    return build_source(
+        provider="prompts",
+        account=PROMPT_SET,
+        sync_state=sync_state,
+        database_url=database.url,
+        integration_id=database.set_id,
+    )
+
+
+def _prompt_set_at(database_url: str, *, account: str, integration_id: int | None) -> Source:
+    return build_source(
+        provider="prompts",
+        account=account,
+        database_url=database_url,
+        integration_id=integration_id,
+    )
+
+
+PROMPT_CONFIGS = (
+    BadConfig(
+        "no-such-set",
+        lambda env: _prompt_set_at(
+            env.fixture("prompt_sets").url, account="launch-week", integration_id=None
+        ),
+        ("no prompt set named", "launch-week"),
+    ),
+    BadConfig(
+        "set-removed",
+        lambda env: _prompt_set_at(
+            env.fixture("prompt_sets").url, account=PROMPT_SET, integration_id=9_999
+        ),
+        (PROMPT_SET, "no longer exists"),
+    ),
+    BadConfig(
+        "no-app-database",
+        lambda env: build_source(provider="prompts", account=PROMPT_SET),
+        ("app database",),
+    ),
+    BadConfig(
+        "database-not-migrated",
+        lambda env: _prompt_set_at(
+            f"sqlite:///{env.tmp_path / 'bad' / 'empty.db'}", account=PROMPT_SET, integration_id=1
+        ),
+        ("app database", "cannot be read"),
+    ),
+    BadConfig(
+        "not-a-database",
+        lambda env: _prompt_set_at(
+            f"sqlite:///{env.text_file('app.db', 'prompts: crm, wiki')}",
+            account=PROMPT_SET,
+            integration_id=1,
+        ),
+        ("app database", "cannot be read"),
+    ),
+)
+
+
+def _disable_prompt_of(env: CaseEnv, source: Source, refs: Sequence[ItemRef]) -> ItemFailure:
+    """Disable the first run's prompt (one model, one run a day: no other listed run is
+    its) after the day was listed; its run then ends skipped, not to be retried."""
+    database: PromptSetDatabase = env.fixture("prompt_sets")
+    target = refs[0]
+    prompt_id = PromptRunKey.parse(target.external_id).prompt_id
+    with session_scope(database.url) as session:
+        prompt = session.get(Prompt, prompt_id)
+        assert prompt is not None and prompt.runs_per_day == 1 and len(prompt.models) == 1
+        disable_prompt(session, prompt, now=dt.datetime(2026, 12, 6, 8, 0, tzinfo=dt.UTC))
+    return ItemFailure(target=target, source=source, retryable=False)
+
+
 CASES: tuple[SourceCase, ...] = (
     SourceCase(
         name="mailbox",
@@ -526,5 +648,15 @@ CASES: tuple[SourceCase, ...] = (
         expected_total=len(SAMPLE_CONTACTS),
         arrange_paging=_many_contacts,
         break_item=_graph_keeps_throttling("microsoft-contacts"),
+    ),
+    SourceCase(
+        name="prompts",
+        provider="prompts",
+        make_source=_prompts,
+        bad_configs=PROMPT_CONFIGS,
+        windows=PROMPT_DAYS,
+        expected_total=3 * 8,
+        arrange_paging=_small_pages(prompt_set_source, PROMPT_DAYS),
+        break_item=_disable_prompt_of,
     ),
 )

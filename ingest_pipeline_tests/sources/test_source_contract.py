@@ -21,12 +21,19 @@ from ingest_pipeline.sources.registry import get_provider
 from ingest_pipeline_tests.gmail_fixtures import gmail
 from ingest_pipeline_tests.google_fixtures import google
 from ingest_pipeline_tests.graph_fixtures import graph
-from ingest_pipeline_tests.sources.source_fixtures import CASES, BadConfig, CaseEnv, SourceCase
+from ingest_pipeline_tests.sources.source_fixtures import (
+    CASES,
+    BadConfig,
+    CaseEnv,
+    SourceCase,
+    prompt_sets,
+)
 
-__all__ = ["gmail", "google", "graph"]  # fixtures, imported for pytest (cases ask for them by name)
+# Fixtures, imported for pytest (cases ask for them by name).
+__all__ = ["gmail", "google", "graph", "prompt_sets"]
 
-STREAMS = frozenset({"mail", "contacts", "calendar_events"})
-DATED_STREAMS = frozenset({"mail", "calendar_events"})
+STREAMS = frozenset({"mail", "contacts", "calendar_events", "prompt_runs"})
+DATED_STREAMS = frozenset({"mail", "calendar_events", "prompt_runs"})
 UNKNOWN_ID = "0000000000000000"  # shaped like a Gmail id: 16 hex digits
 CANDIDATES = 5
 

@@ -63,7 +63,7 @@ def test_a_new_prompt_set_is_a_daily_prompts_integration_found_again_by_name(db_
 
 def test_an_unknown_set_is_an_error_that_says_how_to_create_it(db_url: str) -> None:
     with session_scope(db_url) as session:
-        with pytest.raises(PromptError, match="no prompt set named 'launch-week'.*prompts add"):
+        with pytest.raises(PromptError, match=r"no prompt set named 'launch-week'.*prompts add"):
             prompt_set(session, "launch-week")
         assert session.scalar(sa.select(sa.func.count()).select_from(Integration)) == 0
 
@@ -73,9 +73,11 @@ def test_the_name_of_another_kind_of_integration_is_not_a_prompt_set(db_url: str
         add_integration(
             session, provider="mailbox", account="/mail/in.mbox", task="job_posting", name="inbox"
         )
-    with session_scope(db_url) as session:
-        with pytest.raises(PromptError, match="'inbox' is a mailbox integration"):
-            prompt_set(session, "inbox", create=True)
+    with (
+        session_scope(db_url) as session,
+        pytest.raises(PromptError, match="'inbox' is a mailbox integration"),
+    ):
+        prompt_set(session, "inbox", create=True)
     with session_scope(db_url) as session:
         [only] = session.scalars(sa.select(Integration))
         assert (only.provider, only.stream) == ("mailbox", "mail")
@@ -142,12 +144,6 @@ def test_an_unnamed_prompt_is_named_after_its_id(db_url: str) -> None:
     assert [p.name for p in stored_prompts(db_url)] == [f"p{one.id}", f"p{two.id}"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=sa.exc.IntegrityError,
-    reason="store/prompts.py add_prompt: the default name p<id> is not checked against a "
-    "name a person chose earlier, so the rename breaks the set's unique names",
-)
 def test_an_unnamed_prompt_whose_default_name_is_taken_is_still_stored(db_url: str) -> None:
     set_id = new_set(db_url)
     named = add(db_url, set_id, PromptSpec(text=CRM, models=("gpt-4o-mini",), name="p2"))
@@ -166,7 +162,7 @@ def test_a_prompt_is_found_by_id_or_by_name(db_url: str) -> None:
         assert find_prompt(session, str(crm.id)).text == CRM
         assert find_prompt(session, "crm").id == crm.id
         assert find_prompt(session, wiki.name).id == wiki.id
-        with pytest.raises(PromptError, match="no prompt 'pricing'.*prompts list"):
+        with pytest.raises(PromptError, match=r"no prompt 'pricing'.*prompts list"):
             find_prompt(session, "pricing")
         with pytest.raises(PromptError, match="no prompt '999'"):
             find_prompt(session, "999")

@@ -17,7 +17,7 @@ from ingest_pipeline.domain import FetchError, ItemRef, Page, RawItem, Window
 from ingest_pipeline.sources.base import SourceError, SourceLimits, require_window
 from ingest_pipeline.store.database import session_scope
 from ingest_pipeline.store.models import Integration
-from ingest_pipeline.store.prompts import list_prompts, prompts_by_id
+from ingest_pipeline.store.prompts import PROMPTS_PROVIDER, list_prompts, prompts_by_id
 from ingest_pipeline.streams.prompt_runs.prompt_run import BadPromptRun, PromptRun, PromptRunKey
 
 PAGE_SIZE = 1_000
@@ -39,19 +39,25 @@ class PromptSetSource:
             return self.integration_id
         with session_scope(self.database_url) as session:
             row = session.query(Integration).filter(Integration.name == self.name).one_or_none()
-        if row is None:
+            found = (row.id, row.provider) if row is not None else None
+        if found is None or found[1] != PROMPTS_PROVIDER:
             raise SourceError(f"no prompt set named {self.name!r}")
-        return row.id
+        return found[0]
 
     def check(self) -> None:
         try:
             with session_scope(self.database_url) as session:
                 row = session.get(Integration, self._set_id())
-        except sqlalchemy.exc.OperationalError as exc:
+                provider = row.provider if row is not None else None
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            cause = getattr(exc, "orig", None) or exc
+            lines = str(cause).strip().splitlines() or [""]
             raise SourceError(
-                f"the app database holding the prompts cannot be read: {exc}"
+                "the app database holding the prompts cannot be read "
+                f"({type(cause).__name__}: {lines[0][:200]}); is it migrated? "
+                "`ingest-pipeline db upgrade` migrates it"
             ) from exc
-        if row is None:
+        if provider != PROMPTS_PROVIDER:
             raise SourceError(f"the prompt set {self.name!r} no longer exists")
 
     def enumerate(self, window: Window | None, cursor: str | None) -> Iterator[Page[ItemRef]]:

@@ -2,12 +2,13 @@
 
 The model's own offsets are checked against the answer (a model miscounts often); a name
 it lists but never wrote stays a mention with no position. Each mention is counted under
-`normalize_entity` of its name (else of the model's ``normalized``); one that normalises
-to nothing (punctuation, markup only) is dropped.
+`normalize_entity` of its name (the model's ``normalized`` when it wrote no name); one
+that normalises to nothing (punctuation, markup only) is dropped.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,9 +38,12 @@ def locate(answer: str, name: str, claimed: int | None) -> int | None:
     if claimed is not None and claimed >= 0 and answer[claimed : claimed + len(name)] == name:
         return claimed
     found = answer.find(name)
-    if found < 0:
-        found = answer.lower().find(name.lower())
-    return found if found >= 0 else None
+    if found >= 0:
+        return found
+    # A regular expression keeps offsets right where lower-casing changes a text's length
+    # ("İ" lower-cases to two characters).
+    match = re.search(re.escape(name), answer, re.IGNORECASE)
+    return match.start() if match else None
 
 
 def located_mentions(answer: str, entities: Sequence[dict[str, Any]]) -> list[LocatedMention]:
@@ -47,7 +51,9 @@ def located_mentions(answer: str, entities: Sequence[dict[str, Any]]) -> list[Lo
     mentions: list[LocatedMention] = []
     for listed in entities:
         name = display_name(str(listed.get("name") or "")).strip()
-        entity = normalize_entity(name) or normalize_entity(str(listed.get("normalized") or ""))
+        if not name:
+            name = display_name(str(listed.get("normalized") or "")).strip()
+        entity = normalize_entity(name)
         if not entity:
             continue
         claimed = listed.get("position")

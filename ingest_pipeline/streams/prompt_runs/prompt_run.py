@@ -34,7 +34,12 @@ class PromptRunKey:
     @classmethod
     def parse(cls, external_id: str) -> PromptRunKey:
         parts = external_id.split(":", 3)
-        if len(parts) != 4 or not parts[1].startswith("p") or not parts[2].startswith("r"):
+        if (
+            len(parts) != 4
+            or not parts[1].startswith("p")
+            or not parts[2].startswith("r")
+            or not parts[3]
+        ):
             raise BadPromptRun(f"{external_id!r} is not a prompt run id (DAY:pID:rN:MODEL)")
         try:
             return cls(
