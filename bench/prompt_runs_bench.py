@@ -537,7 +537,7 @@ def report(plan: Plan, rows: list[Scenario], store: str) -> bool:
         print(f"  429s by provider, {row.label}: {parts}")
 
     base_seconds, mark = baseline_day(plan, base)
-    note, at_least = ("*", "") if mark == "*" else ("", mark + " ")
+    note, at_least = ("*", "") if mark == "*" else ("", f"{mark} " if mark else "")
     floor, binding = lower_bound(
         plan,
         answers=fast.timed,

@@ -138,3 +138,10 @@ def make_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable
             return url
 
         yield make
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` first (in their order), the rest after: with two workers the
+    minutes-long daemon and CLI tests then run beside the many short ones instead of
+    leaving one worker alone with them at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

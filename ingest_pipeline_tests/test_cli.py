@@ -152,19 +152,21 @@ def test_demo_twice_second_run_changes_nothing(tmp_path: Path) -> None:
         command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )
     assert second.returncode == 0, second.stderr
-    # Two mail integrations, the address book and the calendar: every stream, nothing new.
-    assert second.stdout.count("Nothing changed") == 4
+    # Two mail integrations, the address book, the calendar and the prompt set: nothing new.
+    assert second.stdout.count("Nothing changed") == 5
     assert "contacts created" in first.stdout and "calendar events" in first.stdout
     progress = [line for line in second.stdout.splitlines() if "  ok   run " in line]
     ingest = [line for line in progress if "derived:" not in line]
-    assert len(ingest) == 7 + 7 + 1 + 7
+    assert len(ingest) == 7 + 7 + 1 + 7 + 2
     assert all(line.endswith("inserted 0, extraction calls 0") for line in ingest)
     # Each mail day's derived assets are computed again, and change nothing either.
     derived = [line for line in progress if "derived:" in line]
-    assert len(derived) == 7 + 7 + 7  # both mailboxes and the calendar, per day
+    assert len(derived) == 7 + 7 + 7 + 2  # both mailboxes, the calendar, the prompts' 2 days
     assert all(line.endswith("derived: 0 rows inserted, 0 updated") for line in derived)
     assert "== derived from mail ==" in first.stdout and "contacts seen in mail" in first.stdout
     assert "Top matches (embeddings: offline-lexical" in first.stdout
+    mentioned = first.stdout.split("Most mentioned entities")[1].split("\n\n")[0]
+    assert "HubSpot" in mentioned and "offline-rules-1" in mentioned
 
     # What the demo embedded answers search and matching from the command line.
     def cli(*args: str) -> str:

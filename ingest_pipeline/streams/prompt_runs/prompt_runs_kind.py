@@ -4,6 +4,7 @@ models, ``runs_per_day`` times, on one UTC batch day."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,8 +49,6 @@ class PromptRunsKind:
     )
 
     def parse(self, data: bytes, options: ParseOptions) -> dict[str, Any]:
-        import json
-
         try:
             return PromptRun.from_json(json.loads(data)).to_json()
         except (ValueError, TypeError) as exc:
