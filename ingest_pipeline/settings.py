@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     today_cron: str = "*/15 * * * *"
     nightly_cron: str = "30 2 * * *"
     sensor_interval_seconds: int = 30
+    # The 15-minute trigger's change probes (`steps/change_probes.py`): probes at once, the
+    # seconds they may take together, the most hours an integration goes without a run;
+    # ``change_probes=False`` runs every due integration on every tick.
+    change_probes: bool = True
+    probe_workers: int = 32
+    probe_timeout_seconds: float = 30.0
+    safety_run_hours: float = 6.0
     credentials_key: str | None = Field(default=None, repr=False)
     max_items_per_run: int | None = None
     max_run_seconds: float | None = None
@@ -112,6 +119,18 @@ class Settings(BaseSettings):
     def openai_api_key_value(self) -> str | None:
         """The model's key, from the variable `openai_api_key_variable` names."""
         return self.openai_api_key or os.environ.get(self.openai_api_key_variable()) or None
+
+    def probe_settings(self) -> Any:
+        """The trigger's `ProbeSettings`, or None when change probes are off."""
+        from ingest_pipeline.steps.change_probes import ProbeSettings
+
+        if not self.change_probes:
+            return None
+        return ProbeSettings(
+            workers=self.probe_workers,
+            timeout_seconds=self.probe_timeout_seconds,
+            safety_interval=dt.timedelta(hours=self.safety_run_hours),
+        )
 
     def app_database_url(self) -> str:
         """``INGEST_DATABASE_URL``, or the embedded SQLite file under ``data_dir``."""

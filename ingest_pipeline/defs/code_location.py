@@ -37,7 +37,8 @@ def build_definitions(
     by_name = {defs.stream: defs for defs in streams}
     derived = derived_defs(streams)
     frequent = [defs for defs in streams if get_stream(defs.stream).schedule == "frequent"]
-    schedules = [ingest_today_schedule(defs, settings.today_cron) for defs in frequent]
+    probes = settings.probe_settings()
+    schedules = [ingest_today_schedule(defs, settings.today_cron, probes) for defs in frequent]
     schedules += [
         ingest_yesterday_schedule(defs, settings.nightly_cron) for defs in frequent if defs.dated
     ]

@@ -8,8 +8,16 @@ import datetime as dt
 import dagster as dg
 
 from ingest_pipeline.defs.ingest_assets import StreamDefs
-from ingest_pipeline.defs.partitions import IngestPartition
-from ingest_pipeline.defs.resources import AppDatabaseResource
+from ingest_pipeline.defs.integration_sensors import PROBE_TOKEN_TAG
+from ingest_pipeline.defs.partitions import IngestPartition, integration_key_of_run
+from ingest_pipeline.defs.resources import AppDatabaseResource, CredentialsResource
+from ingest_pipeline.steps.change_probes import (
+    Decision,
+    ProbeSettings,
+    ProbeTarget,
+    decide,
+    probe_all,
+)
 from ingest_pipeline.store import integrations
 from ingest_pipeline.store.database import session_scope
 from ingest_pipeline.store.ledger import PartitionKey, status_counts
@@ -42,6 +50,73 @@ def _falls_on(tick: dt.datetime, frequency_minutes: int) -> bool:
     return minute_of_day % max(frequency_minutes, TICK_MINUTES) < TICK_MINUTES
 
 
+DEFAULT_PROBES = ProbeSettings()
+ACTIVE_RUN_STATUSES = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def busy_integrations(instance: dg.DagsterInstance, job_name: str) -> set[str]:
+    """Integrations with a run of the job queued or in progress: one at a time each, so
+    another request would only wait behind it."""
+    runs = instance.get_runs(filters=dg.RunsFilter(job_name=job_name, statuses=ACTIVE_RUN_STATUSES))
+    return {key for run in runs if (key := integration_key_of_run(run))}
+
+
+def changed_integrations(
+    app_db: AppDatabaseResource,
+    credentials_key: str | None,
+    keys: list[str],
+    *,
+    now: dt.datetime,
+    probes: ProbeSettings,
+) -> tuple[list[Decision], int]:
+    """The due integrations that need a run (`change_probes.decide`) and how many were
+    probed; each probe's time and error are kept on its integration."""
+    with session_scope(app_db.database_url()) as session:
+        targets = [
+            ProbeTarget(
+                key=row.partition_key or "",
+                provider=row.provider,
+                account=row.account,
+                options=dict(row.options or {}),
+                credentials=bytes(row.credentials) if row.credentials else None,
+                sync_state=dict(row.sync_state or {}),
+                last_token=row.probe_token,
+                last_status=row.last_sync_status,
+                last_success_at=row.last_success_at,
+                database_url=app_db.database_url(),
+                integration_id=row.id,
+            )
+            for row in integrations.integrations_by_key(session, keys)
+        ]
+    outcomes = probe_all(
+        targets,
+        credentials_key=credentials_key,
+        workers=probes.workers,
+        timeout_seconds=probes.timeout_seconds,
+    )
+    with session_scope(app_db.database_url()) as session:
+        integrations.record_probes(
+            session,
+            {key: o.error for key, o in outcomes.items() if o.supported},
+            now=now,
+        )
+    decisions = [
+        decision
+        for target in targets
+        if (
+            decision := decide(
+                target, outcomes[target.key], now=now, safety_interval=probes.safety_interval
+            )
+        )
+    ]
+    return decisions, sum(o.supported for o in outcomes.values())
+
+
 def _partition_schedule(
     defs: StreamDefs,
     *,
@@ -51,11 +126,13 @@ def _partition_schedule(
     trigger: str,
     days_after: range,
     honour_frequency: bool,
+    probes: ProbeSettings | None = None,
 ) -> dg.ScheduleDefinition:
     """A schedule that runs, for each scheduled integration of the stream, the partitions of
     the days ``days_after`` the tick's (negative: before; or the integration's only
     partition for a snapshot stream); run keys carry the tick time so later ticks are not
-    dropped."""
+    dropped. With ``probes``, only integrations whose provider reports something new (or
+    that are due a safety run, `change_probes`) and that have no run queued or running."""
 
     @dg.schedule(
         name=name,
@@ -66,20 +143,38 @@ def _partition_schedule(
         description=description,
     )
     def _schedule(
-        context: dg.ScheduleEvaluationContext, app_db: AppDatabaseResource
+        context: dg.ScheduleEvaluationContext,
+        app_db: AppDatabaseResource,
+        credentials: CredentialsResource,
     ) -> list[dg.RunRequest] | dg.SkipReason:
         tick = context.scheduled_execution_time.astimezone(dt.UTC)
         keys = scheduled_integrations(app_db, defs.stream, tick if honour_frequency else None)
         if not keys:
             return dg.SkipReason(f"no active {defs.stream} integration is due on this tick")
+        decisions = [Decision(key, trigger, None) for key in keys]
+        if probes is not None:
+            busy = busy_integrations(context.instance, defs.job_name)
+            free = [key for key in keys if key not in busy]
+            decisions, probed = changed_integrations(
+                app_db, credentials.key, free, now=tick, probes=probes
+            )
+            if not decisions:
+                return dg.SkipReason(
+                    f"{probed} of {len(keys)} due {defs.stream} integrations probed, none "
+                    f"changed; {len(busy & set(keys))} still running"
+                )
         days = [tick.date() + dt.timedelta(days=n) for n in days_after] if defs.dated else [None]
         return [
             dg.RunRequest(
-                partition_key=IngestPartition(key, day).key,
-                run_key=f"{trigger}:{IngestPartition(key, day).label}:{tick.isoformat()}",
-                tags={"ingest/trigger": trigger},
+                partition_key=IngestPartition(d.key, day).key,
+                run_key=f"{trigger}:{IngestPartition(d.key, day).label}:{tick.isoformat()}",
+                tags={
+                    "ingest/trigger": trigger,
+                    "ingest/reason": d.reason[:200],
+                    **({PROBE_TOKEN_TAG: d.token} if d.token is not None else {}),
+                },
             )
-            for key in keys
+            for d in decisions
             for day in days
         ]
 
@@ -87,19 +182,24 @@ def _partition_schedule(
 
 
 def ingest_today_schedule(
-    defs: StreamDefs, cron_schedule: str = "*/15 * * * *"
+    defs: StreamDefs,
+    cron_schedule: str = "*/15 * * * *",
+    probes: ProbeSettings | None = DEFAULT_PROBES,
 ) -> dg.ScheduleDefinition:
     """Every 15 minutes (by default): today's partition (or the snapshot) for each due
-    active integration of the stream."""
+    active integration of the stream whose provider reports a change since its last
+    successful run (`change_probes`; ``probes`` None: every due one)."""
     return _partition_schedule(
         defs,
         name=f"{defs.stream}_today_schedule",
         cron_schedule=cron_schedule,
         description=f"The current {defs.stream} partition of every active integration whose "
-        "frequency is due.",
+        "frequency is due and whose provider reports something new (or that is due its "
+        "safety run).",
         trigger="every-15-minutes",
         days_after=range(0, 1),
         honour_frequency=True,
+        probes=probes,
     )
 
 

@@ -69,6 +69,10 @@ def integrations_sensor(
     )(add_new_integrations)
 
 
+# The change token a scheduled run was launched with (`change_probes`), kept on success.
+PROBE_TOKEN_TAG = "ingest/probe_token"
+
+
 def _record(
     app_db: AppDatabaseResource, run: dg.DagsterRun, status: str, error: str | None
 ) -> None:
@@ -80,7 +84,9 @@ def _record(
             row = integrations.find_integration(session, key)
         except integrations.IntegrationNotFound:
             return
-        integrations.record_sync(session, row.id, status=status, error=error)
+        integrations.record_sync(
+            session, row.id, status=status, error=error, probe_token=run.tags.get(PROBE_TOKEN_TAG)
+        )
 
 
 def run_outcome_sensors(jobs: Sequence[AssetJob]) -> list[dg.SensorDefinition]:

@@ -86,6 +86,14 @@ def find_by_name(session: Session, name: str) -> Integration | None:
     return session.scalar(sa.select(Integration).where(Integration.name == name))
 
 
+def integrations_by_key(session: Session, keys: list[str]) -> list[Integration]:
+    """The integrations with these partition keys, in id order."""
+    if not keys:
+        return []
+    query = sa.select(Integration).where(Integration.partition_key.in_(keys))
+    return list(session.scalars(query.order_by(Integration.id)))
+
+
 def list_integrations(
     session: Session, *, status: str | None = None, stream: str | None = None
 ) -> list[Integration]:
@@ -116,15 +124,53 @@ def set_status(session: Session, integration: Integration, status: str) -> None:
 
 
 def record_sync(
-    session: Session, integration_id: int, *, status: str, error: str | None = None
+    session: Session,
+    integration_id: int,
+    *,
+    status: str,
+    error: str | None = None,
+    probe_token: str | None = None,
+    now: dt.datetime | None = None,
 ) -> None:
-    """Remember the outcome of the latest run for ``ingest-pipeline status``."""
-    session.execute(
-        sa.update(Integration)
-        .where(Integration.id == integration_id)
-        .values(
-            last_sync_at=dt.datetime.now(dt.UTC), last_sync_status=status, last_sync_error=error
+    """Remember the outcome of the latest run for ``ingest-pipeline status``; a success
+    also keeps its time and the change token the run was launched with (if any), which the
+    next scheduled tick compares the provider's against."""
+    now = now or dt.datetime.now(dt.UTC)
+    values: dict[str, Any] = {
+        "last_sync_at": now,
+        "last_sync_status": status,
+        "last_sync_error": error,
+    }
+    if status == "success":
+        values["last_success_at"] = now
+        if probe_token is not None:
+            values["probe_token"] = probe_token
+    session.execute(sa.update(Integration).where(Integration.id == integration_id).values(values))
+
+
+def record_probes(
+    session: Session, outcomes: dict[str, str | None], *, now: dt.datetime | None = None
+) -> None:
+    """Remember when each integration (by partition key) was probed and the probe's error
+    (None: it answered)."""
+    if not outcomes:
+        return
+    now = now or dt.datetime.now(dt.UTC)
+    ids = {
+        key: integration_id
+        for key, integration_id in session.execute(
+            sa.select(Integration.partition_key, Integration.id).where(
+                Integration.partition_key.in_(list(outcomes))
+            )
         )
+    }
+    session.execute(
+        sa.update(Integration),
+        [
+            {"id": ids[key], "probed_at": now, "probe_error": error}
+            for key, error in outcomes.items()
+            if key in ids
+        ],
     )
 
 

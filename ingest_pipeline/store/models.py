@@ -38,7 +38,9 @@ class Integration(Base):
     path for the mailbox provider); ``task`` is the LLM extraction task, None for streams
     without one; ``options`` holds task and provider options such as ``job_id``;
     ``sync_state`` holds provider cursors (history ids, sync tokens); ``credentials`` is
-    Fernet ciphertext, never plain text.
+    Fernet ciphertext, never plain text. ``probe_token`` is the provider's change token
+    (`steps.change_probes`) the last successful scheduled run was launched with;
+    ``probed_at``/``probe_error`` the latest probe and why it failed, if it did.
     """
 
     __tablename__ = "integrations"
@@ -60,6 +62,10 @@ class Integration(Base):
     last_sync_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_sync_status: Mapped[str | None] = mapped_column(sa.String(16))
     last_sync_error: Mapped[str | None] = mapped_column(sa.Text)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    probe_token: Mapped[str | None] = mapped_column(sa.String(200))
+    probed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    probe_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -20,7 +20,7 @@ from ingest_pipeline.defs.integration_sensors import (
 )
 from ingest_pipeline.defs.integration_sensors import run_outcome_sensors
 from ingest_pipeline.defs.pools import POOL_LIMITS
-from ingest_pipeline.defs.resources import AppDatabaseResource
+from ingest_pipeline.defs.resources import AppDatabaseResource, CredentialsResource
 from ingest_pipeline.store import integrations
 from ingest_pipeline.store.database import session_scope
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
@@ -48,10 +48,16 @@ def _add(db_url: str, *, status: str = "active", frequency: int = 15) -> str:
 
 
 def _tick(db_url: str, schedule: dg.ScheduleDefinition, when: dt.datetime) -> list[dg.RunRequest]:
-    context = dg.build_schedule_context(
-        scheduled_execution_time=when, resources={"app_db": AppDatabaseResource(url=db_url)}
-    )
-    result = schedule(context)
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(
+            scheduled_execution_time=when,
+            instance=instance,
+            resources={
+                "app_db": AppDatabaseResource(url=db_url),
+                "credentials": CredentialsResource(),
+            },
+        )
+        result = schedule(context)
     return [] if isinstance(result, dg.SkipReason) else list(result)  # type: ignore[arg-type]
 
 
@@ -137,10 +143,16 @@ def test_calendars_look_ahead_and_the_nightly_run_relists_the_coming_days(
     assert len({r.run_key for r in requests}) == 3
 
 
-def test_no_active_integration_skips_with_a_reason(sqlite_url: str) -> None:
+def test_no_active_integration_skips_with_a_reason(
+    sqlite_url: str, dagster_instance: dg.DagsterInstance
+) -> None:
     context = dg.build_schedule_context(
         scheduled_execution_time=dt.datetime(2026, 11, 5, 10, 15, tzinfo=dt.UTC),
-        resources={"app_db": AppDatabaseResource(url=sqlite_url)},
+        instance=dagster_instance,
+        resources={
+            "app_db": AppDatabaseResource(url=sqlite_url),
+            "credentials": CredentialsResource(),
+        },
     )
     result = ingest_today_schedule(context)
     assert isinstance(result, dg.SkipReason)

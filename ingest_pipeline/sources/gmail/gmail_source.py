@@ -108,6 +108,12 @@ class GmailSource:
     def check(self) -> None:
         self.profile()
 
+    def probe_signature(self) -> str:
+        """The mailbox's current ``historyId`` (one ``users.getProfile`` call, 1 quota
+        unit): it grows with every change to the mailbox, so an equal one means nothing
+        new since."""
+        return str(self.profile().get("historyId") or "")
+
     def profile(self) -> dict[str, Any]:
         """``users.getProfile``: the mailbox address and its current ``historyId``."""
         result: dict[str, Any] = self._call(

@@ -19,6 +19,7 @@ from typing import Any
 
 from ingest_pipeline.domain import FetchError, ItemRef, Page, RawItem, Window, sha256_hex
 from ingest_pipeline.sources.base import SourceError, SourceLimits, require_window
+from ingest_pipeline.sources.file_signature import files_signature
 from ingest_pipeline.sources.mailbox.mbox_reader import BOM, from_line_time, read_span, scan_mbox
 
 PAGE_SIZE = 200
@@ -143,6 +144,18 @@ class MailboxSource:
             scan = {"mbox": self._scan_mbox, "maildir": self._scan_maildir, "eml": self._scan_eml}
             self._entries = {e.external_id: e for e in scan[self.kind]()}
         return self._entries
+
+    def probe_signature(self) -> str:
+        """Changes when the mailbox does: the mbox file's size and modification time, or
+        every message file's of a Maildir or .eml folder (one ``stat`` each, no read)."""
+        self.check()
+        if self.kind == "mbox":
+            return files_signature([self.path])
+        if self.kind == "maildir":
+            files = [f for sub in ("new", "cur") for f in sorted((self.path / sub).iterdir())]
+        else:
+            files = sorted(self.path.rglob("*.eml"))
+        return files_signature(files)
 
     def _mbox_signature(self) -> tuple[int, int] | None:
         try:

@@ -18,6 +18,7 @@ from typing import Any
 
 from ingest_pipeline.domain import FetchError, ItemRef, Page, RawItem, Window, sha256_hex
 from ingest_pipeline.sources.base import SourceError, SourceLimits
+from ingest_pipeline.sources.file_signature import files_signature
 from ingest_pipeline.sources.vcard.card_splitter import card_spans, read_uid
 
 PAGE_SIZE = 500
@@ -208,11 +209,7 @@ class VCardSource:
 
     @staticmethod
     def _signature(files: Sequence[Path]) -> str:
-        parts = []
-        for file in files:
-            stat = file.stat()
-            parts.append(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}")
-        return sha256_hex("\n".join(parts).encode("utf-8", errors="surrogateescape"))
+        return files_signature(files)
 
     def _no_cards_message(self) -> str:
         where = repr(str(self.path))
