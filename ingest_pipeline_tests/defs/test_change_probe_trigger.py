@@ -29,14 +29,17 @@ from ingest_pipeline.store import integrations
 from ingest_pipeline.store.database import session_scope
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
 from ingest_pipeline_tests.fakes.gmail_server import FakeGmail
+from ingest_pipeline_tests.fakes.graph_server import FakeGraph
 from ingest_pipeline_tests.gmail_fixtures import USER, credentials_key, gmail, register_gmail
+from ingest_pipeline_tests.google_fixtures import google, google_source
+from ingest_pipeline_tests.graph_fixtures import MAILBOX, graph, outlook_source
 from ingest_pipeline_tests.pipeline_runner import register_mailbox
 
 MAIL = stream_defs("mail", history_start=dt.date(2020, 1, 1))
 PROBES = ProbeSettings(workers=4, timeout_seconds=20, safety_interval=dt.timedelta(hours=6))
 TRIGGER = ingest_today_schedule(MAIL, probes=PROBES)
 TICK = dt.datetime(2026, 11, 5, 10, 15, tzinfo=dt.UTC)
-__all__ = ["credentials_key", "gmail"]  # fixtures, imported for pytest
+__all__ = ["credentials_key", "gmail", "google", "graph"]  # fixtures, imported for pytest
 
 
 def tick(
@@ -247,3 +250,48 @@ def test_a_gmail_mailbox_is_probed_by_its_history_id(
     server.add_message(USER, b"Subject: new\n\nhello\n", internal_date=TICK)
 
     assert keys_of(gmail_tick(TICK + dt.timedelta(minutes=30))) == {key: "changed"}
+
+
+def test_google_contacts_and_calendars_probe_with_one_request_each(
+    google: tuple[FakeGmail, dict[str, Any]],
+) -> None:
+    server, info = google
+    people = google_source(server, info, "google-contacts")
+    calendar = google_source(server, info, "google-calendar")
+    before = (people.probe_signature(), calendar.probe_signature())
+    assert (people.probe_signature(), calendar.probe_signature()) == before, "no change"
+
+    first = server.add_person(USER, {"names": [{"givenName": "First", "familyName": "New"}]})
+    after_add = people.probe_signature()
+    second = server.add_person(USER, {"names": [{"givenName": "Second", "familyName": "New"}]})
+    after_second = people.probe_signature()
+    server.update_person(USER, first, {"names": [{"givenName": "Renamed"}]})
+    after_edit = people.probe_signature()
+    server.delete_person(USER, second)
+    after_delete = people.probe_signature()
+    signatures = {before[0], after_add, after_second, after_edit, after_delete}
+    assert len(signatures) == 5, "every add, edit and delete shows"
+
+    event = server.add_event(
+        USER,
+        "primary",
+        {
+            "summary": "New meeting",
+            "start": {"dateTime": "2026-11-05T15:00:00Z"},
+            "end": {"dateTime": "2026-11-05T16:00:00Z"},
+        },
+    )
+    after_event = calendar.probe_signature()
+    server.cancel_event(USER, "primary", event)
+    assert len({before[1], after_event, calendar.probe_signature()}) == 3
+
+
+def test_an_outlook_folder_probes_with_two_small_requests(graph: FakeGraph) -> None:
+    source = outlook_source(graph)
+    before = source.probe_signature()
+    assert source.probe_signature() == before
+    graph.add_message(
+        MAILBOX, b"Subject: new\r\n\r\nhello\r\n", dt.datetime(2026, 11, 5, 10, 20, tzinfo=dt.UTC)
+    )
+    after = source.probe_signature()
+    assert after != before and after.split(":")[0] == str(int(before.split(":")[0]) + 1)

@@ -108,6 +108,24 @@ class GoogleCalendarSource:
         """Day windows need no provider state."""
         return None
 
+    def probe_signature(self) -> str:
+        """Each calendar's last modification (``events.list`` with one result: its ``etag``
+        and ``updated``, one request per calendar); any event added, moved or cancelled
+        changes it."""
+        parts = []
+        for calendar in self.calendars:
+            listing = self.calls.execute(
+                functools.partial(
+                    self._service.events().list,
+                    calendarId=calendar,
+                    maxResults=1,
+                    showDeleted=True,
+                    fields="etag,updated",
+                )
+            )
+            parts.append(f"{calendar}={listing.get('etag', '')}@{listing.get('updated', '')}")
+        return "|".join(parts)
+
     def enumerate(self, window: Window | None, cursor: str | None) -> Iterator[Page[ItemRef]]:
         window = require_window(window, what="Google Calendar")
         state = json.loads(cursor) if cursor else {}

@@ -102,6 +102,23 @@ class GoogleContactsSource:
         """The People sync token (``people_sync_token``) for the next run's changes."""
         return dict(self._state)
 
+    def probe_signature(self) -> str:
+        """How many contacts there are and the etag of the one changed last (one
+        ``connections.list`` request for one person, newest first): an added, edited or
+        deleted contact changes it."""
+        listing = self.calls.execute(
+            lambda: self._service.people()
+            .connections()
+            .list(
+                resourceName="people/me",
+                pageSize=1,
+                personFields="metadata",
+                sortOrder="LAST_MODIFIED_DESCENDING",
+            )
+        )
+        newest = (listing.get("connections") or [{}])[0]
+        return f"{listing.get('totalItems', 0)}:{newest.get('etag', '')}"
+
     def enumerate(self, window: Window | None, cursor: str | None) -> Iterator[Page[ItemRef]]:
         state = json.loads(cursor) if cursor else {}
         if state.get("done"):

@@ -150,6 +150,22 @@ class OutlookSource:
                     self.client.penalize(pause)
                     self._sleep(pause)
 
+    def probe_signature(self) -> str:
+        """The folder's item and unread counts and its newest message's id (two small
+        requests): new mail, mail read or removed changes it."""
+        folder = self.client.get(
+            self._folder_path(), {"$select": "totalItemCount,unreadItemCount"}
+        )
+        newest = self.client.get(
+            f"{self._folder_path()}/messages",
+            {"$top": "1", "$orderby": "receivedDateTime desc", "$select": "id"},
+        )
+        first = (newest.get("value") or [{}])[0]
+        return (
+            f"{folder.get('totalItemCount', 0)}:{folder.get('unreadItemCount', 0)}:"
+            f"{first.get('id', '')}"
+        )
+
     # -- enumerate helpers --------------------------------------------------------------------
 
     def _folder_path(self) -> str:
