@@ -27,6 +27,7 @@ from ingest_pipeline.steps.change_probes import (
 )
 from ingest_pipeline.store import integrations
 from ingest_pipeline.store.database import session_scope
+from ingest_pipeline_tests import schedule_ticks
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
 from ingest_pipeline_tests.fakes.gmail_server import FakeGmail
 from ingest_pipeline_tests.fakes.graph_server import FakeGraph
@@ -45,16 +46,8 @@ __all__ = ["credentials_key", "gmail", "google", "graph"]  # fixtures, imported 
 def tick(
     db_url: str, instance: dg.DagsterInstance, when: dt.datetime = TICK
 ) -> list[dg.RunRequest] | dg.SkipReason:
-    context = dg.build_schedule_context(
-        scheduled_execution_time=when,
-        instance=instance,
-        resources={
-            "app_db": AppDatabaseResource(url=db_url),
-            "credentials": CredentialsResource(),
-        },
-    )
-    result = TRIGGER(context)
-    return result if isinstance(result, dg.SkipReason) else list(result)  # type: ignore[arg-type]
+    resources = {"app_db": AppDatabaseResource(url=db_url), "credentials": CredentialsResource()}
+    return schedule_ticks.tick(TRIGGER, when, resources, instance)
 
 
 def keys_of(result: list[dg.RunRequest] | dg.SkipReason) -> dict[str, str]:
@@ -230,16 +223,11 @@ def test_a_gmail_mailbox_is_probed_by_its_history_id(
     key = register_gmail(sqlite_url, server, info, credentials_key)
 
     def gmail_tick(when: dt.datetime) -> list[dg.RunRequest] | dg.SkipReason:
-        context = dg.build_schedule_context(
-            scheduled_execution_time=when,
-            instance=dagster_instance,
-            resources={
-                "app_db": AppDatabaseResource(url=sqlite_url),
-                "credentials": CredentialsResource(key=credentials_key),
-            },
-        )
-        result = TRIGGER(context)
-        return result if isinstance(result, dg.SkipReason) else list(result)  # type: ignore[arg-type]
+        resources = {
+            "app_db": AppDatabaseResource(url=sqlite_url),
+            "credentials": CredentialsResource(key=credentials_key),
+        }
+        return schedule_ticks.tick(TRIGGER, when, resources, dagster_instance)
 
     first = gmail_tick(TICK)
     assert isinstance(first, list)

@@ -35,6 +35,7 @@ from ingest_pipeline.store import prompts as prompts_repo
 from ingest_pipeline.store.database import session_scope
 from ingest_pipeline_tests.fakes.openai_server import ChatRequest, FakeOpenAI
 from ingest_pipeline_tests.pipeline_runner import HISTORY_START, count_rows, ledger_rows
+from ingest_pipeline_tests.schedule_ticks import tick
 
 DAY = dt.date(2026, 12, 1)
 BROKEN = "Which espresso machine"  # the prompt the JSON-only model answers badly
@@ -282,12 +283,12 @@ def test_midnight_runs_every_active_set_and_yesterday_where_runs_wait(
     schedule = ingest_midnight_schedule(
         stream_defs("prompt_runs", history_start=dt.date(2020, 1, 1))
     )
-    context = dg.build_schedule_context(
-        scheduled_execution_time=dt.datetime.combine(DAY, dt.time(0), tzinfo=dt.UTC),
-        resources={"app_db": AppDatabaseResource(url=sqlite_url)},
+    requests = tick(
+        schedule,
+        dt.datetime.combine(DAY, dt.time(0), tzinfo=dt.UTC),
+        {"app_db": AppDatabaseResource(url=sqlite_url)},
     )
-
-    requests = list(schedule(context))  # type: ignore[arg-type]
+    assert not isinstance(requests, dg.SkipReason)
 
     assert sorted(r.partition_key for r in requests) == sorted(
         [f"{DAY}|{waiting}", f"{DAY}|{done_key}", f"{yesterday}|{waiting}"]

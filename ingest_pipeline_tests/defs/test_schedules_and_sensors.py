@@ -25,6 +25,7 @@ from ingest_pipeline.store import integrations
 from ingest_pipeline.store.database import session_scope
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
 from ingest_pipeline_tests.pipeline_runner import register_mailbox, run_days
+from ingest_pipeline_tests.schedule_ticks import tick
 
 STREAMS = [
     stream_defs(name, history_start=dt.date(2020, 1, 1))
@@ -48,17 +49,10 @@ def _add(db_url: str, *, status: str = "active", frequency: int = 15) -> str:
 
 
 def _tick(db_url: str, schedule: dg.ScheduleDefinition, when: dt.datetime) -> list[dg.RunRequest]:
+    resources = {"app_db": AppDatabaseResource(url=db_url), "credentials": CredentialsResource()}
     with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(
-            scheduled_execution_time=when,
-            instance=instance,
-            resources={
-                "app_db": AppDatabaseResource(url=db_url),
-                "credentials": CredentialsResource(),
-            },
-        )
-        result = schedule(context)
-    return [] if isinstance(result, dg.SkipReason) else list(result)  # type: ignore[arg-type]
+        result = tick(schedule, when, resources, instance)
+    return [] if isinstance(result, dg.SkipReason) else result
 
 
 def test_sensor_adds_new_active_integrations_and_requests_a_first_run(
@@ -146,15 +140,12 @@ def test_calendars_look_ahead_and_the_nightly_run_relists_the_coming_days(
 def test_no_active_integration_skips_with_a_reason(
     sqlite_url: str, dagster_instance: dg.DagsterInstance
 ) -> None:
-    context = dg.build_schedule_context(
-        scheduled_execution_time=dt.datetime(2026, 11, 5, 10, 15, tzinfo=dt.UTC),
-        instance=dagster_instance,
-        resources={
-            "app_db": AppDatabaseResource(url=sqlite_url),
-            "credentials": CredentialsResource(),
-        },
+    result = tick(
+        ingest_today_schedule,
+        dt.datetime(2026, 11, 5, 10, 15, tzinfo=dt.UTC),
+        {"app_db": AppDatabaseResource(url=sqlite_url), "credentials": CredentialsResource()},
+        dagster_instance,
     )
-    result = ingest_today_schedule(context)
     assert isinstance(result, dg.SkipReason)
 
 
