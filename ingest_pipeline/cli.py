@@ -20,6 +20,7 @@ from ingest_pipeline.cli_tables import (
     print_top_entities,
     print_top_matches,
 )
+from ingest_pipeline.cli_workers import add_worker_commands
 from ingest_pipeline.derived.entity_mentions_daily import top_entities
 from ingest_pipeline.derived.mail_interactions import OWN_ADDRESSES_OPTION
 from ingest_pipeline.derived.mail_summary import mail_summary
@@ -666,6 +667,7 @@ def build_parser() -> argparse.ArgumentParser:
     timeline.set_defaults(func=cmd_timeline)
 
     add_prompt_commands(sub)
+    add_worker_commands(sub)
     sub.add_parser("status", help="per integration: last run, counts, errors").set_defaults(
         func=cmd_status
     )

@@ -6,7 +6,7 @@ import datetime as dt
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     probe_workers: int = 32
     probe_timeout_seconds: float = 30.0
     safety_run_hours: float = 6.0
+    # Where a run's steps execute (`defs/executors.py`): "in_process" (the run's own
+    # process), "multiprocess" (a process per step) or "celery" (dagster-celery workers on
+    # ``celery_broker``, listening on ``celery_queue``, results over ``celery_backend``).
+    executor: Literal["in_process", "multiprocess", "celery"] = "in_process"
+    celery_broker: str = "pyamqp://guest:guest@127.0.0.1:5672//"
+    celery_backend: str = "rpc://"
+    celery_queue: str = "dagster"
     credentials_key: str | None = Field(default=None, repr=False)
     max_items_per_run: int | None = None
     max_run_seconds: float | None = None

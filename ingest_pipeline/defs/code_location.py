@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 
 from ingest_pipeline.defs.derived_assets import automation_sensor, derived_defs
+from ingest_pipeline.defs.executors import run_executor
 from ingest_pipeline.defs.ingest_assets import StreamDefs, stream_defs
 from ingest_pipeline.defs.ingest_schedules import (
     ingest_coming_days_schedule,
@@ -30,12 +31,18 @@ def build_definitions(
     date dimension (``INGEST_HISTORY_START``)."""
     settings = get_settings()
     history_start = history_start or settings.history_start_day()
+    executor = run_executor(settings)
     streams: list[StreamDefs] = [
-        stream_defs(s, history_start=history_start, lookahead_days=settings.calendar_lookahead_days)
+        stream_defs(
+            s,
+            history_start=history_start,
+            lookahead_days=settings.calendar_lookahead_days,
+            executor=executor,
+        )
         for s in STREAM_NAMES
     ]
     by_name = {defs.stream: defs for defs in streams}
-    derived = derived_defs(streams)
+    derived = derived_defs(streams, executor)
     frequent = [defs for defs in streams if get_stream(defs.stream).schedule == "frequent"]
     probes = settings.probe_settings()
     schedules = [ingest_today_schedule(defs, settings.today_cron, probes) for defs in frequent]

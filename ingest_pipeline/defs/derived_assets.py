@@ -116,8 +116,11 @@ def _check(
     return derived_check
 
 
-def derived_defs(streams: Sequence[StreamDefs]) -> list[DerivedDefs]:
-    """Per stream with derived datasets: their assets, checks and job."""
+def derived_defs(
+    streams: Sequence[StreamDefs], executor: dg.ExecutorDefinition = dg.in_process_executor
+) -> list[DerivedDefs]:
+    """Per stream with derived datasets: their assets, checks and job (its steps on
+    ``executor``)."""
     found = []
     for defs in streams:
         datasets = derived_for(defs.stream)
@@ -131,7 +134,7 @@ def derived_defs(streams: Sequence[StreamDefs]) -> list[DerivedDefs]:
             name=derived_job_name(defs.stream),
             selection=dg.AssetSelection.assets(*assets),
             partitions_def=defs.partitions,
-            executor_def=dg.in_process_executor,
+            executor_def=executor,
             description=f"Compute what the application derives from one partition of "
             f"{defs.stream}.",
         )

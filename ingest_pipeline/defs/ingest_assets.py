@@ -45,9 +45,15 @@ def output_node(stream: str) -> str:
     return f"ingest__{stream}"
 
 
-def stream_defs(stream: str, *, history_start: dt.date, lookahead_days: int = 0) -> StreamDefs:
+def stream_defs(
+    stream: str,
+    *,
+    history_start: dt.date,
+    lookahead_days: int = 0,
+    executor: dg.ExecutorDefinition = dg.in_process_executor,
+) -> StreamDefs:
     """The asset, checks and job of ``stream``; a stream whose items sit on future days
-    gets ``lookahead_days`` past today."""
+    gets ``lookahead_days`` past today; the job's steps run on ``executor``."""
     kind = get_stream(stream)
     ahead = lookahead_days if kind.looks_ahead else 0
     partitions = stream_partitions(
@@ -71,7 +77,7 @@ def stream_defs(stream: str, *, history_start: dt.date, lookahead_days: int = 0)
         selection=dg.AssetSelection.assets(ingest_asset).without_checks()
         | dg.AssetSelection.checks_for_assets(ingest_asset),
         partitions_def=partitions,
-        executor_def=dg.in_process_executor,
+        executor_def=executor,
         description=f"Enumerate, fetch, parse, extract and persist one partition of {stream}.",
     )
     return StreamDefs(stream, ingest_asset, checks, job, partitions, ahead)

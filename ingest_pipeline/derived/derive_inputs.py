@@ -6,13 +6,29 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from ingest_pipeline.extraction.embedders import Embedder, LexicalEmbedder
-from ingest_pipeline.extraction.extractor import Extractor
-from ingest_pipeline.extraction.offline_extractor import OfflineExtractor
 from ingest_pipeline.store.models import Integration
+
+if TYPE_CHECKING:
+    from ingest_pipeline.extraction.embedders import Embedder
+    from ingest_pipeline.extraction.extractor import Extractor
+
+
+# The defaults are built on first use: the code location (and every run process) loads this
+# module, while only the datasets that embed or extract need numpy and the rule tables.
+def offline_extractor() -> Extractor:
+    from ingest_pipeline.extraction.offline_extractor import OfflineExtractor
+
+    return OfflineExtractor()
+
+
+def lexical_embedder() -> Embedder:
+    from ingest_pipeline.extraction.embedders import LexicalEmbedder
+
+    return LexicalEmbedder()
 
 
 @dataclass(frozen=True)
@@ -20,7 +36,7 @@ class LlmSettings:
     """How derived datasets call the LLM: the extractor (offline by default), calls in
     flight, and the deployment's daily spend limit (USD, UTC day; None: none)."""
 
-    make_extractor: Callable[[], Extractor] = field(default=OfflineExtractor)
+    make_extractor: Callable[[], Extractor] = field(default=offline_extractor)
     concurrency: int = 1
     daily_budget_usd: float | None = None
 
@@ -34,7 +50,7 @@ class DeriveInputs:
     session: Session
     integration: Integration
     day: dt.date
-    make_embedder: Callable[[], Embedder] = field(default=LexicalEmbedder)
+    make_embedder: Callable[[], Embedder] = field(default=lexical_embedder)
     llm: LlmSettings = field(default_factory=LlmSettings)
 
     @cached_property

@@ -7,7 +7,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import sqlalchemy as sa
 
 from ingest_pipeline.derived.derive_inputs import DeriveInputs
@@ -167,6 +166,8 @@ def every_record_has_an_embedding(inputs: DeriveInputs) -> list[str]:
 def vectors_are_well_formed(inputs: DeriveInputs) -> list[str]:
     """The partition's vectors have their declared length and unit norm (a truncated or
     unnormalised vector would rank search results wrongly without failing)."""
+    import numpy as np  # here, not at the top: the code location loads this module
+
     from ingest_pipeline.derived.embeddings import partition_targets, vector_from
 
     model = inputs.embedder.label

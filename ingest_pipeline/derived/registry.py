@@ -21,7 +21,6 @@ from ingest_pipeline.derived.derived_checks import (
     insight_checks,
     timeline_checks,
 )
-from ingest_pipeline.derived.embeddings import derive_embeddings
 from ingest_pipeline.derived.entity_mentions_daily import (
     aggregate_matches_mentions,
     derive_entity_mentions_daily,
@@ -31,6 +30,14 @@ from ingest_pipeline.derived.mail_interactions import derive_mail_interactions
 from ingest_pipeline.derived.timeline import derive_timeline
 
 Derive = Callable[[DeriveInputs], Counter[str]]
+
+
+def derive_embeddings(inputs: DeriveInputs) -> Counter[str]:
+    """`embeddings.derive_embeddings`, imported when a run computes it: it needs numpy,
+    which nothing else the code location loads does."""
+    from ingest_pipeline.derived.embeddings import derive_embeddings as derive
+
+    return derive(inputs)
 
 
 @dataclass(frozen=True)

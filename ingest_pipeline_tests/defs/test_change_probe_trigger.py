@@ -33,7 +33,7 @@ from ingest_pipeline_tests.fakes.gmail_server import FakeGmail
 from ingest_pipeline_tests.fakes.graph_server import FakeGraph
 from ingest_pipeline_tests.gmail_fixtures import USER, credentials_key, gmail, register_gmail
 from ingest_pipeline_tests.google_fixtures import google, google_source
-from ingest_pipeline_tests.graph_fixtures import MAILBOX, graph, outlook_source
+from ingest_pipeline_tests.graph_fixtures import MAILBOX, SAMPLE_CONTACTS, graph, outlook_source
 from ingest_pipeline_tests.pipeline_runner import register_mailbox
 
 MAIL = stream_defs("mail", history_start=dt.date(2020, 1, 1))
@@ -283,3 +283,33 @@ def test_an_outlook_folder_probes_with_two_small_requests(graph: FakeGraph) -> N
     )
     after = source.probe_signature()
     assert after != before and after.split(":")[0] == str(int(before.split(":")[0]) + 1)
+
+
+def test_microsoft_contacts_probe_every_folder_with_one_request_each(graph: FakeGraph) -> None:
+    source = outlook_source(graph, provider="microsoft-contacts")
+    folders = 1 + len({folder for _, folder in SAMPLE_CONTACTS if folder})  # default + named
+
+    def probe() -> tuple[str, int]:
+        """The token and how many Graph requests it took."""
+        before = len(graph.requests)
+        token = source.probe_signature()
+        return token, sum(1 for _, target in graph.requests[before:] if "/v1.0/" in target)
+
+    first, requests = probe()
+    assert requests == 1 + folders, "the folder listing, then one request per folder"
+    listed = [ref.external_id for page in source.enumerate(None, None) for ref in page.items]
+    assert source.sync_state()["contacts_delta"], "a run saved its delta links"
+    assert probe() == (first, 1 + folders), "nothing changed: the same token"
+
+    added = graph.add_contact(MAILBOX, {"displayName": "New Person"})
+    after_add, _ = probe()
+    graph.update_contact(MAILBOX, added, {"jobTitle": "Engineer"})  # within the same second
+    after_edit, _ = probe()
+    graph.delete_contact(MAILBOX, listed[0])
+    after_delete, _ = probe()
+    graph.add_contact(MAILBOX, {"displayName": "Filed Away"}, folder="Candidates")
+    after_folder, requests = probe()
+
+    tokens = [first, after_add, after_edit, after_delete, after_folder]
+    assert len(set(tokens)) == len(tokens), "every add, edit and delete shows"
+    assert requests == 1 + folders

@@ -105,7 +105,8 @@ class QuotaWindow:
         for at, spent in self._charges:
             remaining -= spent
             if remaining + units <= limit:
-                return max(1, math.ceil(at + self.window_seconds - now))
+                # Rounded first: at + 60 - now with at == now can be 60.00000000000001.
+                return max(1, math.ceil(round(at + self.window_seconds - now, 6)))
         return max(1, math.ceil(self.window_seconds))  # pragma: no cover - loop always returns
 
     def _expire(self, now: float) -> None:

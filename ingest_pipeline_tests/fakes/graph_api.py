@@ -9,7 +9,8 @@ Routes (``{u}`` is ``/me`` or ``/users/{id | userPrincipalName | mail}``):
 - ``messages.delta``: ``GET {u}/mailFolders/{f}/messages/delta``;
 - ``mailFolders.list`` / ``mailFolder.get``: ``GET {u}/mailFolders[/{f}]``;
 - ``contacts.list`` / ``contact.get`` / ``contacts.delta``: ``GET {u}[/contactFolders/{cf}]
-  /contacts[/{id} | /delta]``;
+  /contacts[/{id} | /delta]`` (the list takes ``$orderby=lastModifiedDateTime [asc|desc]``
+  and ``$count=true``);
 - ``contactFolders.list`` / ``contactFolder.get``: ``GET {u}/contactFolders[/{cf}]``.
 """
 
@@ -28,7 +29,9 @@ from ingest_pipeline_tests.fakes.graph_query import (
     decode_offset,
     next_link,
     page_size,
+    parse_count,
     parse_filter,
+    parse_order,
     parse_orderby,
     parse_search,
     parse_select,
@@ -202,9 +205,17 @@ class GraphApi:
         contacts, params = call.mailbox.contacts, call.params
         folder_id = contacts.folder_id(call.groups.get("cfolder"))
         select, top, offset = parse_select(params), parse_top(params), decode_offset(params)
+        descending = parse_order(params, "lastModifiedDateTime", "contacts")
+        counted = parse_count(params)
         items = contacts.in_folder(folder_id)
+        if descending is not None:
+            # Equal times (Graph's are whole seconds) fall back to the order of the changes.
+            items.sort(key=lambda c: (c.modified, c.sequence), reverse=descending)
         value = [select_fields(c.resource(), select, "contact") for c in items[offset:][:top]]
-        answer: dict[str, Any] = {"@odata.context": self._context(call, "contacts"), "value": value}
+        answer: dict[str, Any] = {"@odata.context": self._context(call, "contacts")}
+        if counted:
+            answer["@odata.count"] = len(items)
+        answer["value"] = value
         if offset + top < len(items):
             answer["@odata.nextLink"] = next_link(self._url(call), params, offset + top)
         return json_reply(200, answer)

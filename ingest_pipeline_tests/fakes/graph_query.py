@@ -6,7 +6,9 @@
   ``OR``/``AND``, juxtaposition is AND, one level of parentheses, ``received`` date
   restrictions), terms matched case-insensitively as substrings of a message's subject,
   sender and body;
-- ``$select``, ``$top`` (1..1000), ``$orderby=receivedDateTime [asc|desc]``;
+- ``$select``, ``$top`` (1..1000), ``$orderby=receivedDateTime [asc|desc]`` on messages and
+  ``$orderby=lastModifiedDateTime [asc|desc]`` on contacts, ``$count=true``
+  (``@odata.count``) on contacts;
 - ``$skiptoken``/``$skip`` paging, and ``Prefer: odata.maxpagesize=N`` for delta.
 """
 
@@ -178,17 +180,35 @@ def parse_top(params: Params, *, default: int = 10) -> int:
 
 
 def parse_orderby(params: Params) -> bool:
-    """Whether to sort newest first (Graph's default for messages)."""
+    """Whether to sort messages newest first (Graph's default for messages)."""
+    descending = parse_order(params, "receivedDateTime", "messages")
+    return True if descending is None else descending
+
+
+def parse_order(params: Params, field: str, kind: str) -> bool | None:
+    """``$orderby={field} [asc|desc]``: whether descending, None without ``$orderby``;
+    any other property is refused as Graph refuses what it cannot sort on."""
     text = params.get("$orderby")
     if text is None:
-        return True
+        return None
     words = text.split()
-    if not words or words[0].lower() != "receiveddatetime" or len(words) > 2:
-        raise bad_query(f"The fake Graph orders messages by receivedDateTime only, not {text!r}.")
+    if not words or words[0].lower() != field.lower() or len(words) > 2:
+        raise bad_query(f"The fake Graph orders {kind} by {field} only, not {text!r}.")
     direction = words[1].lower() if len(words) == 2 else "asc"
     if direction not in ("asc", "desc"):
         raise bad_query(f"Unknown sort direction {words[1]!r}.")
     return direction == "desc"
+
+
+def parse_count(params: Params) -> bool:
+    """``$count=true``: whether to add ``@odata.count`` (the collection's total, whatever
+    ``$top`` and paging cut) to the answer."""
+    text = params.get("$count")
+    if text is None:
+        return False
+    if text.lower() not in ("true", "false"):
+        raise bad_query(f"The value of $count must be true or false, not {text!r}.")
+    return text.lower() == "true"
 
 
 def page_size(prefer: str, *, default: int, maximum: int = MAX_TOP) -> int:

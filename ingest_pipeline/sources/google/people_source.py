@@ -107,13 +107,15 @@ class GoogleContactsSource:
         ``connections.list`` request for one person, newest first): an added, edited or
         deleted contact changes it."""
         listing = self.calls.execute(
-            lambda: self._service.people()
-            .connections()
-            .list(
-                resourceName="people/me",
-                pageSize=1,
-                personFields="metadata",
-                sortOrder="LAST_MODIFIED_DESCENDING",
+            lambda: (
+                self._service.people()
+                .connections()
+                .list(
+                    resourceName="people/me",
+                    pageSize=1,
+                    personFields="metadata",
+                    sortOrder="LAST_MODIFIED_DESCENDING",
+                )
             )
         )
         newest = (listing.get("connections") or [{}])[0]

@@ -9,6 +9,9 @@ the version ``removed`` and fetched as Graph's tombstone without a call, which m
 deleted. An expired delta link (410 ``syncStateNotFound``) lists that folder in full again,
 with a note in the metrics.
 
+The change probe (`probe_signature`) asks each folder, in one request, for its contact count
+and the contact modified last: an added, edited or removed contact in any folder changes it.
+
 Fetch reads each contact's JSON (``GET /contacts/{id}``) in ``$batch`` requests of at most
 20, asking again for throttled parts after their ``Retry-After``.
 """
@@ -82,6 +85,29 @@ class MicrosoftContactsSource:
     def sync_state(self) -> dict[str, Any]:
         """Each folder's delta link (``contacts_delta``: folder → link)."""
         return dict(self._state)
+
+    def probe_signature(self) -> str:
+        """Each folder's contact count and the id, time and ``changeKey`` of its contact
+        modified last (the folder listing, then one ``$top=1`` request per folder, newest
+        first, with ``$count``): a contact added, edited or removed in any folder changes
+        it. Nothing saved by runs (delta links) goes into it."""
+        parts = []
+        for folder in sorted(self._folders()):
+            listing = self.client.get(
+                f"{self._folder_base(folder)}/contacts",
+                {
+                    "$top": "1",
+                    "$orderby": "lastModifiedDateTime desc",
+                    "$select": "id,lastModifiedDateTime,changeKey",
+                    "$count": "true",
+                },
+            )
+            newest = (listing.get("value") or [{}])[0]
+            parts.append(
+                f"{folder}:{listing.get('@odata.count', '')}:{newest.get('id', '')}:"
+                f"{newest.get('lastModifiedDateTime', '')}:{newest.get('changeKey', '')}"
+            )
+        return "|".join(parts)
 
     def enumerate(self, window: Window | None, cursor: str | None) -> Iterator[Page[ItemRef]]:
         state = json.loads(cursor) if cursor else {}
@@ -167,6 +193,12 @@ class MicrosoftContactsSource:
             folders.extend(str(v["id"]) for v in values if v.get("id"))
         return folders
 
+    def _folder_base(self, folder: str) -> str:
+        """The path a folder's ``/contacts`` hangs off (the mailbox's for the default)."""
+        if folder == DEFAULT_FOLDER:
+            return self.user_path
+        return f"{self.user_path}/contactFolders/{quote(folder, safe='')}"
+
     def _folder_pages(
         self, folders: list[str], index: int, links: dict[str, str], resume: str | None
     ) -> Iterator[Page[ItemRef]]:
@@ -177,12 +209,8 @@ class MicrosoftContactsSource:
         elif links.get(folder):
             start = links[folder]
         else:
-            base = (
-                self.user_path
-                if folder == DEFAULT_FOLDER
-                else f"{self.user_path}/contactFolders/{quote(folder, safe='')}"
-            )
-            start, params = f"{base}/contacts/delta", {"$select": CONTACT_FIELDS}
+            start = f"{self._folder_base(folder)}/contacts/delta"
+            params = {"$select": CONTACT_FIELDS}
         for values, next_link, delta_link in delta_pages(self.client, start, params):
             if delta_link:
                 links[folder] = str(delta_link)

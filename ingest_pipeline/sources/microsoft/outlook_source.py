@@ -153,9 +153,7 @@ class OutlookSource:
     def probe_signature(self) -> str:
         """The folder's item and unread counts and its newest message's id (two small
         requests): new mail, mail read or removed changes it."""
-        folder = self.client.get(
-            self._folder_path(), {"$select": "totalItemCount,unreadItemCount"}
-        )
+        folder = self.client.get(self._folder_path(), {"$select": "totalItemCount,unreadItemCount"})
         newest = self.client.get(
             f"{self._folder_path()}/messages",
             {"$top": "1", "$orderby": "receivedDateTime desc", "$select": "id"},
