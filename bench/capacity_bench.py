@@ -207,10 +207,14 @@ def report(
         f"({cost[1]:.2f} here, {cost[2]:.2f} Postgres); {len(requests)} runs requested: "
         f"{len(new_mail)} changed, {safety} safety, {len(quiet) - safety} other"
     )
-    print(
-        f"one run, own process: new mail {c_new:.2f} CPU s ({len(new_runs)} runs), "
-        f"nothing new {c_quiet:.2f} CPU s ({len(quiet_runs)} runs)"
-    )
+    for label, runs, total in (("new mail", new_runs, c_new), ("nothing new", quiet_runs, c_quiet)):
+        here = statistics.median(s[1] for s in runs)
+        server = statistics.median(s[2] for s in runs)
+        wall = statistics.median(s[0] for s in runs)
+        print(
+            f"one run, own process, {label}: {total:.2f} CPU s ({here:.2f} process, "
+            f"{server:.2f} Postgres), {wall:.2f} s wall; median of {len(runs)} runs"
+        )
     print(f"\nCPU per tick            {'today':>12} {'with probes':>12}")
     print(f"  all {n} integrations  {before:>12.0f} {after:>12.0f}")
     print(f"  per integration       {per_before:>12.3f} {per_after:>12.3f}")

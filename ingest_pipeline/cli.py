@@ -87,6 +87,7 @@ def add_integration(
     keyword_search: bool = False,
     calendars: list[str] | None = None,
     own_addresses: list[str] | None = None,
+    tenant: str = integrations_repo.DEFAULT_TENANT,
 ) -> tuple[str, int]:
     """Check the source, store the integration, register its Dagster partition; returns key.
 
@@ -166,11 +167,17 @@ def add_integration(
             name=name,
             options={**checked.options, **({"job_id": job_id} if job_id is not None else {})},
             credentials=checked.credentials,
+            tenant_id=tenant,
         )
         key, integration_id = row.partition_key or "", row.id
-    from ingest_pipeline.defs.local_launch import local_instance, register_partition_key
+    from ingest_pipeline.defs.local_launch import register_if_served
 
-    register_partition_key(local_instance(), key, stream=stream)
+    if not register_if_served(key, stream=stream, tenant=tenant):
+        print(
+            f"tenant {tenant!r} is not among INGEST_TENANTS here: the deployment that serves "
+            "it makes the integration a partition",
+            file=sys.stderr,
+        )
     return key, integration_id
 
 
@@ -193,6 +200,7 @@ def cmd_integrations_add(args: argparse.Namespace) -> int:
         keyword_search=args.keyword_search,
         calendars=args.calendar,
         own_addresses=args.own_address,
+        tenant=args.tenant,
     )
     print(key)
     return 0
@@ -578,6 +586,11 @@ def build_parser() -> argparse.ArgumentParser:
     add = integ.add_parser("add", help="register an integration and print its partition key")
     add.add_argument("--provider", required=True, choices=list(PROVIDERS))
     add.add_argument("--stream", help="the stream to import (default: the provider's first)")
+    add.add_argument(
+        "--tenant",
+        default=integrations_repo.DEFAULT_TENANT,
+        help="the tenant the account belongs to (a shard serves some tenants: INGEST_TENANTS)",
+    )
     add.add_argument(
         "--path",
         help="mailbox: mbox, Maildir or .eml folder; vcard: .vcf file or folder; "

@@ -81,15 +81,15 @@ def add_prompts(
     added: list[int] = []
     with session_scope(url) as session:
         row = prompts_repo.prompt_set(session, set_name, tenant_id=tenant_id, create=True)
-        key = row.partition_key or ""
+        key, tenant = row.partition_key or "", row.tenant_id
         existing = {p.name for p in prompts_repo.list_prompts(session, integration_id=row.id)}
         for spec in specs:
             if skip_existing and spec.name in existing:
                 continue
             added.append(prompts_repo.add_prompt(session, row, spec).id)
-    from ingest_pipeline.defs.local_launch import local_instance, register_partition_key
+    from ingest_pipeline.defs.local_launch import register_if_served
 
-    register_partition_key(local_instance(), key, stream=prompts_repo.PROMPT_RUNS_STREAM)
+    register_if_served(key, stream=prompts_repo.PROMPT_RUNS_STREAM, tenant=tenant)
     return key, added
 
 

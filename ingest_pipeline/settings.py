@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     celery_broker: str = "pyamqp://guest:guest@127.0.0.1:5672//"
     celery_backend: str = "rpc://"
     celery_queue: str = "dagster"
+    # The tenants this deployment serves, comma-separated (None: every tenant): a shard of
+    # its own Dagster instance, so no asset holds more partitions than one instance serves well.
+    tenants: str | None = None
     credentials_key: str | None = Field(default=None, repr=False)
     max_items_per_run: int | None = None
     max_run_seconds: float | None = None
@@ -83,6 +86,12 @@ class Settings(BaseSettings):
     embedding_dimensions: int | None = None
     embedding_batch_size: int = 256
     embedding_concurrency: int = 4
+
+    def tenant_list(self) -> list[str] | None:
+        """``INGEST_TENANTS`` as a list (None: every tenant)."""
+        if self.tenants is None or not self.tenants.strip():
+            return None
+        return [t.strip() for t in self.tenants.split(",") if t.strip()]
 
     def history_start_day(self, *, today: dt.date | None = None) -> dt.date:
         """The first day of the date dimension: ``INGEST_HISTORY_START``, else January 1st

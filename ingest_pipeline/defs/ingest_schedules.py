@@ -35,7 +35,9 @@ def scheduled_integrations(
     minutes runs on the ticks whose minute of the day is a multiple of N (to the tick).
     """
     with session_scope(app_db.database_url()) as session:
-        rows = integrations.list_integrations(session, status="active", stream=stream)
+        rows = integrations.list_integrations(
+            session, status="active", stream=stream, tenants=app_db.tenants
+        )
         return [
             row.partition_key
             for row in rows

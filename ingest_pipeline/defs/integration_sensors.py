@@ -31,7 +31,9 @@ def integrations_sensor(
         with session_scope(app_db.database_url()) as session:
             active = [
                 (row.stream, row.partition_key)
-                for row in integrations.list_integrations(session, status="active")
+                for row in integrations.list_integrations(
+                    session, status="active", tenants=app_db.tenants
+                )
                 if row.partition_key
             ]
         today = dt.datetime.now(dt.UTC).date()

@@ -89,6 +89,16 @@ def register_partition_key(
             raise
 
 
+def register_if_served(integration_key: str, *, stream: str, tenant: str) -> bool:
+    """Register the partition in the local instance when this deployment serves ``tenant``
+    (``INGEST_TENANTS``; all when unset); False when another shard's instance does."""
+    served = get_settings().tenant_list()
+    if served is not None and tenant not in served:
+        return False
+    register_partition_key(local_instance(), integration_key, stream=stream)
+    return True
+
+
 def materialize_days(
     instance: dg.DagsterInstance,
     integration_key: str,

@@ -23,9 +23,12 @@ def _default(name: str) -> Any:
 
 
 class AppDatabaseResource(dg.ConfigurableResource):
-    """The app database's SQLAlchemy URL (SQLite embedded, Postgres in production)."""
+    """The app database's SQLAlchemy URL (SQLite embedded, Postgres in production), and the
+    tenants whose integrations this deployment's sensors and schedules serve (None: all;
+    ``INGEST_TENANTS``)."""
 
     url: str
+    tenants: list[str] | None = None
 
     def database_url(self) -> str:
         return self.url
@@ -321,7 +324,9 @@ def limits_from(settings: Settings, **overrides: Any) -> IngestLimitsResource:
 def resources_from(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """The code location's resources, filled from ``settings``."""
     return {
-        "app_db": AppDatabaseResource(url=settings.app_database_url()),
+        "app_db": AppDatabaseResource(
+            url=settings.app_database_url(), tenants=settings.tenant_list()
+        ),
         "credentials": CredentialsResource(
             key=_secret("INGEST_CREDENTIALS_KEY", settings.credentials_key)
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -95,9 +96,16 @@ def integrations_by_key(session: Session, keys: list[str]) -> list[Integration]:
 
 
 def list_integrations(
-    session: Session, *, status: str | None = None, stream: str | None = None
+    session: Session,
+    *,
+    status: str | None = None,
+    stream: str | None = None,
+    tenants: Sequence[str] | None = None,
 ) -> list[Integration]:
+    """Integrations in id order, of a status, a stream and some tenants (None: any)."""
     query = sa.select(Integration).order_by(Integration.id)
+    if tenants is not None:
+        query = query.where(Integration.tenant_id.in_(list(tenants)))
     if status is not None:
         query = query.where(Integration.status == status)
     if stream is not None:
