@@ -28,6 +28,7 @@ from ingest_pipeline.extraction.tasks import MAIL_TASKS
 from ingest_pipeline.integration_setup import (
     check_gmail,
     check_google,
+    check_imap,
     check_local_path,
     check_microsoft,
 )
@@ -88,13 +89,15 @@ def add_integration(
     calendars: list[str] | None = None,
     own_addresses: list[str] | None = None,
     tenant: str = integrations_repo.DEFAULT_TENANT,
+    imap: dict[str, Any] | None = None,
 ) -> tuple[str, int]:
     """Check the source, store the integration, register its Dagster partition; returns key.
 
     ``stream`` defaults to the provider's first stream and ``task`` to the stream's default
     task (mail: job_posting; contacts and calendar events have none). ``own_addresses`` are
     the account's addresses besides its account name (a local mailbox has none of its own),
-    which make mail it sent outbound.
+    which make mail it sent outbound. ``imap`` holds the IMAP server's settings
+    (`integration_setup.check_imap`'s arguments).
     """
     spec = get_provider(provider)
     stream = stream or spec.streams[0]
@@ -117,6 +120,8 @@ def add_integration(
         if not path:
             raise UsageError(f"--provider {provider} needs --path ({spec.help})")
         checked = check_local_path(provider, path)
+    elif provider == "imap":
+        checked = check_imap(**(imap or {}))
     elif spec.account_kind == "Microsoft":
         checked = check_microsoft(
             provider,
@@ -181,6 +186,14 @@ def add_integration(
     return key, integration_id
 
 
+def _one_folder(args: argparse.Namespace) -> str | None:
+    """Outlook reads one folder; IMAP takes ``--folder`` several times."""
+    folders = args.folder or []
+    if len(folders) > 1 and args.provider != "imap":
+        raise UsageError(f"--provider {args.provider} reads one --folder")
+    return folders[0] if folders else None
+
+
 def cmd_integrations_add(args: argparse.Namespace) -> int:
     key, _id = add_integration(
         provider=args.provider,
@@ -196,11 +209,21 @@ def cmd_integrations_add(args: argparse.Namespace) -> int:
         mailbox=args.mailbox,
         graph_url=args.graph_url,
         authority_host=args.authority_host,
-        folder=args.folder,
+        folder=_one_folder(args),
         keyword_search=args.keyword_search,
         calendars=args.calendar,
         own_addresses=args.own_address,
         tenant=args.tenant,
+        imap={
+            "host": args.host,
+            "user": args.user,
+            "password_env": args.password_env,
+            "oauth2_token_env": args.oauth2_token_env,
+            "folders": args.folder,
+            "port": args.port,
+            "security": args.security,
+            "ca_file": args.ca_file,
+        },
     )
     print(key)
     return 0
@@ -604,7 +627,26 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--mailbox", help="outlook, microsoft-contacts: the user id or UPN to read")
     add.add_argument("--graph-url", help="outlook, microsoft-contacts: Graph base URL (https)")
     add.add_argument("--authority-host", help="outlook, microsoft-contacts: sign-in host (https)")
-    add.add_argument("--folder", help="outlook: mail folder to read (default inbox)")
+    add.add_argument(
+        "--folder",
+        action="append",
+        help="outlook: the mail folder to read (default inbox); imap: a folder to read "
+        "(repeat for several; default INBOX)",
+    )
+    add.add_argument("--host", help="imap: the server's host name")
+    add.add_argument("--port", type=int, help="imap: the server's port (default 993, or 143)")
+    add.add_argument(
+        "--security",
+        choices=["tls", "starttls", "plain"],
+        default="tls",
+        help="imap: implicit TLS (default), STARTTLS, or plain (a server on this machine only)",
+    )
+    add.add_argument("--ca-file", help="imap: a CA certificate to trust for the server")
+    add.add_argument("--user", help="imap: the login name")
+    add.add_argument("--password-env", help="imap: the environment variable holding the password")
+    add.add_argument(
+        "--oauth2-token-env", help="imap: the environment variable holding an XOAUTH2 access token"
+    )
     add.add_argument(
         "--calendar",
         action="append",

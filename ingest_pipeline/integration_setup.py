@@ -108,6 +108,49 @@ def check_microsoft(
     return CheckedAccount(account=str(address), options=options, credentials=ciphertext)
 
 
+def check_imap(
+    *,
+    host: str | None,
+    user: str | None,
+    password_env: str | None,
+    oauth2_token_env: str | None,
+    folders: list[str] | None = None,
+    port: int | None = None,
+    security: str = "tls",
+    ca_file: str | None = None,
+) -> CheckedAccount:
+    """An IMAP account: log in with the password (or XOAUTH2 token) read from the named
+    environment variable and open every folder, then encrypt the secret for storage. The
+    secret itself never appears on a command line."""
+    import os
+
+    if not host or not user:
+        raise SourceError("--provider imap needs --host and --user")
+    if bool(password_env) == bool(oauth2_token_env):
+        raise SourceError(
+            "--provider imap needs one of --password-env VAR or --oauth2-token-env VAR"
+        )
+    variable = password_env or oauth2_token_env or ""
+    secret = os.environ.get(variable)
+    if not secret:
+        raise SourceError(f"the environment variable {variable} is not set (it holds the secret)")
+    info = {"password": secret} if password_env else {"access_token": secret}
+    ciphertext = encrypt(info, key=get_settings().credentials_key)
+    options: dict[str, Any] = {"host": host, "security": security, "folders": folders or ["INBOX"]}
+    if port:
+        options["port"] = port
+    if ca_file:
+        options["ca_file"] = str(Path(ca_file).expanduser().resolve())
+    source = build_source(provider="imap", account=user, options=options, credentials=info)
+    try:
+        source.check()
+    except OSError as exc:
+        raise SourceError(f"cannot reach the IMAP server {host}: {exc}") from exc
+    finally:
+        source.close()  # type: ignore[attr-defined]
+    return CheckedAccount(account=user, options=options, credentials=ciphertext)
+
+
 def check_google(
     provider: str,
     credentials_file: str,

@@ -92,6 +92,17 @@ def postgres_url(postgres_template: tuple[str, str]) -> Iterator[str]:
 
 
 @pytest.fixture
+def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The command line's embedded default in a temp folder (the working directory): the
+    SQLite app database and the Dagster home under ``<tmp>/.ingest``."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("INGEST_DATABASE_URL", raising=False)
+    monkeypatch.setenv("INGEST_DATA_DIR", str(tmp_path / ".ingest"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / ".ingest" / "dagster_home"))
+    return tmp_path / ".ingest"
+
+
+@pytest.fixture
 def dagster_instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
     """A Dagster instance on SQLite in a temp DAGSTER_HOME."""
     home = tmp_path / "dagster_home"

@@ -145,6 +145,30 @@ def _outlook(config: SourceConfig) -> Source:
     return OutlookSource(_graph_account(config), options=options, sync_state=config.sync_state)
 
 
+def _imap(config: SourceConfig) -> Source:
+    from ingest_pipeline.sources.imap.imap_connection import ImapEndpoint
+    from ingest_pipeline.sources.imap.imap_source import ImapSource
+
+    if not config.credentials:
+        raise SourceError("this IMAP integration has no stored password or token; add it again")
+    options = config.options
+    if not options.get("host"):
+        raise SourceError("this IMAP integration has no server host; add it again")
+    endpoint = ImapEndpoint(
+        host=str(options["host"]),
+        port=int(options["port"]) if options.get("port") else None,
+        security=options.get("security") or "tls",
+        ca_file=options.get("ca_file"),
+    )
+    return ImapSource(
+        endpoint,
+        config.account,
+        config.credentials,
+        folders=tuple(options.get("folders") or ("INBOX",)),
+        sync_state=config.sync_state,
+    )
+
+
 def _prompts(config: SourceConfig) -> Source:
     from ingest_pipeline.sources.prompts.prompt_set_source import PromptSetSource
 
@@ -200,6 +224,14 @@ PROVIDERS: dict[str, ProviderSpec] = {
             _microsoft_contacts,
             "Outlook contacts through Microsoft Graph",
             "Microsoft",
+        ),
+        ProviderSpec(
+            "imap",
+            ("mail",),
+            "credentials",
+            _imap,
+            "any IMAP server (TLS or STARTTLS; password or XOAUTH2 token)",
+            "IMAP",
         ),
         ProviderSpec("vcard", ("contacts",), "path", _vcard, ".vcf file or folder of them"),
         ProviderSpec("ics", ("calendar_events",), "path", _ics, ".ics file or folder of them"),

@@ -94,12 +94,8 @@ def test_the_schedule_runs_this_shards_tenants_only(sqlite_url: str) -> None:
 
 
 def test_integrations_add_registers_a_partition_only_on_the_tenants_shard(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cli_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("INGEST_DATABASE_URL", raising=False)
-    monkeypatch.setenv("INGEST_DATA_DIR", str(tmp_path / ".ingest"))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / ".ingest" / "dagster_home"))
     monkeypatch.setenv("INGEST_TENANTS", "acme")
     add = ["integrations", "add", "--provider", "mailbox", "--path", str(SAMPLE_MBOX)]
 

@@ -21,6 +21,8 @@ from ingest_pipeline.domain import ItemRef, RawItem, Window
 from ingest_pipeline.sources.base import Source
 from ingest_pipeline.sources.google import calendar_source, people_source
 from ingest_pipeline.sources.ics import ics_source
+from ingest_pipeline.sources.imap import imap_source as imap_source_module
+from ingest_pipeline.sources.imap.imap_source import parse_key
 from ingest_pipeline.sources.mailbox import mailbox_source
 from ingest_pipeline.sources.microsoft import outlook_source as outlook_module
 from ingest_pipeline.sources.prompts import prompt_set_source
@@ -30,6 +32,7 @@ from ingest_pipeline.store.database import session_scope
 from ingest_pipeline.store.prompt_models import Prompt
 from ingest_pipeline.store.prompts import PromptSpec, add_prompt, disable_prompt, prompt_set
 from ingest_pipeline.streams.prompt_runs.prompt_run import PromptRunKey
+from ingest_pipeline_tests import imap_fixtures
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
 from ingest_pipeline_tests.fakes.gmail_server import FakeGmail
 from ingest_pipeline_tests.fakes.graph_server import FakeGraph, GraphFaults
@@ -566,6 +569,41 @@ def _disable_prompt_of(env: CaseEnv, source: Source, refs: Sequence[ItemRef]) ->
     return ItemFailure(target=target, source=source, retryable=False)
 
 
+def _imap(env: CaseEnv, sync_state: dict[str, Any] | None) -> Source:
+    return imap_fixtures.imap_source(env.fixture("imap_sample"), sync_state=sync_state)
+
+
+def _imap_with(**changes: Any) -> Callable[[CaseEnv], Source]:
+    """An IMAP source of the sample account with a setting a person got wrong."""
+
+    def make(env: CaseEnv) -> Source:
+        server = env.fixture("imap_sample")
+        password = changes.get("password", imap_fixtures.PASSWORD)
+        more = {k: v for k, v in changes.items() if k != "password"}
+        return imap_fixtures.imap_source(server, password=password, **more)
+
+    return make
+
+
+IMAP_CONFIGS = (
+    BadConfig("wrong-password", _imap_with(password="wrong"), ("refused the login", "ann@")),
+    BadConfig("missing-folder", _imap_with(folders=["Nope"]), ("no folder 'Nope'", "INBOX")),
+    BadConfig(
+        "plain-text-to-a-remote-host",
+        _imap_with(host="imap.example.com", security="plain"),
+        ("refusing to send", "imap.example.com"),
+    ),
+    BadConfig("untrusted-certificate", _imap_with(ca_file=None), ("--ca-file",)),
+)
+
+
+def _imap_message_expunged(env: CaseEnv, source: Source, refs: Sequence[ItemRef]) -> ItemFailure:
+    """Delete the first listed message on the server, as a mail client would."""
+    target = refs[0]
+    imap_fixtures.expunge(env.fixture("imap_sample"), parse_key(target.external_id)[2])
+    return ItemFailure(target=target, source=source, retryable=False)
+
+
 CASES: tuple[SourceCase, ...] = (
     SourceCase(
         name="mailbox",
@@ -586,6 +624,16 @@ CASES: tuple[SourceCase, ...] = (
         expected_total=62,  # the sample mbox's entries, each stored as its own message
         arrange_paging=_gmail_busy_day,
         break_item=_gmail_keeps_failing,
+    ),
+    SourceCase(
+        name="imap",
+        provider="imap",
+        make_source=_imap,
+        bad_configs=IMAP_CONFIGS,
+        windows=SAMPLE_WEEK,
+        expected_total=62,  # the sample mbox's entries, APPENDed with their From-line times
+        arrange_paging=_small_pages(imap_source_module, SAMPLE_WEEK),
+        break_item=_imap_message_expunged,
     ),
     SourceCase(
         name="vcard",

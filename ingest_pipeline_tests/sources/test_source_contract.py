@@ -21,6 +21,7 @@ from ingest_pipeline.sources.registry import get_provider
 from ingest_pipeline_tests.gmail_fixtures import gmail
 from ingest_pipeline_tests.google_fixtures import google
 from ingest_pipeline_tests.graph_fixtures import graph
+from ingest_pipeline_tests.imap_fixtures import imap_sample
 from ingest_pipeline_tests.sources.source_fixtures import (
     CASES,
     BadConfig,
@@ -30,7 +31,7 @@ from ingest_pipeline_tests.sources.source_fixtures import (
 )
 
 # Fixtures, imported for pytest (cases ask for them by name).
-__all__ = ["gmail", "google", "graph", "prompt_sets"]
+__all__ = ["gmail", "google", "graph", "imap_sample", "prompt_sets"]
 
 STREAMS = frozenset({"mail", "contacts", "calendar_events", "prompt_runs"})
 DATED_STREAMS = frozenset({"mail", "calendar_events", "prompt_runs"})
