@@ -9,12 +9,14 @@ migration: it holds nothing that outlives a minute of idleness.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random
 
 from ingest_pipeline.extraction.llm_pacing_budget import BudgetState
 
@@ -131,11 +133,24 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
     return engine
 
 
+def _locked(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+
+
 def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:
     # sqlite3 would otherwise issue its own deferred BEGIN; `_begin_immediate` does it instead.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # Switching to WAL needs the file to itself, and SQLite answers "database is locked" at
+    # once (no busy wait) while another process is opening the same new file: try again.
+    for attempt in Retrying(
+        retry=retry_if_exception(_locked),
+        stop=stop_after_delay(_SQLITE_BUSY_SECONDS),
+        wait=wait_random(0.01, 0.2),
+        reraise=True,
+    ):
+        with attempt:
+            cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
