@@ -8,31 +8,46 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from imapclient.exceptions import IMAPClientError
 
 from ingest_pipeline.cli import main
 from ingest_pipeline.sources.imap.imap_source import parse_key
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
+from ingest_pipeline_tests.corpus_files import single_message_files
+from ingest_pipeline_tests.defs.test_corpus_partition import as_eml_folder
 from ingest_pipeline_tests.dovecot_server import HOST, DovecotServer
 from ingest_pipeline_tests.gmail_fixtures import credentials_key
 from ingest_pipeline_tests.imap_fixtures import (
     PASSWORD,
     USER,
     append,
+    client,
     expunge,
     imap_sample,
     imap_server,
     load_mbox,
     register_imap,
 )
-from ingest_pipeline_tests.pipeline_runner import count_rows, ledger_rows, run_days
+from ingest_pipeline_tests.pipeline_runner import (
+    count_rows,
+    ledger_rows,
+    register_mailbox,
+    run_days,
+)
 
 __all__ = ["credentials_key", "imap_sample", "imap_server"]  # fixtures, imported for pytest
 
 DAYS = [dt.date(2026, 11, 2) + dt.timedelta(days=n) for n in range(7)]
+
+
+def noon_on(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
 
 
 @pytest.mark.slow
@@ -154,3 +169,44 @@ def test_cli_adds_imap_after_logging_in_and_stores_no_plain_password(
     assert PASSWORD.encode() not in stored
     assert main(["run", "--integration", key, "--date", "2026-11-03"]) == 0
     assert "inserted" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_the_corpus_on_dovecot_is_accounted_for_like_the_mailbox_provider(
+    corpus: Path,
+    make_db: Callable[[str], str],
+    dagster_instance: dg.DagsterInstance,
+    imap_server: DovecotServer,
+    credentials_key: str,
+    tmp_path: Path,
+) -> None:
+    """The real-world single-message files APPENDed with one receipt day: what the server
+    takes (it refuses a zero-byte message) ends done, skipped or failed with a reason, with
+    the same tally as the same files read from a folder by the mailbox provider."""
+    day = DAYS[1]
+    accepted = []
+    imap = client(imap_server)
+    for path in single_message_files():
+        try:
+            imap.append("INBOX", path.read_bytes(), msg_time=noon_on(day))
+        except IMAPClientError as refused:
+            assert path.stat().st_size == 0, (path, refused)
+            continue
+        accepted.append(path)
+    imap.logout()
+    assert len(accepted) == 151
+    over_imap, from_files = make_db("sqlite"), make_db("sqlite")
+    imap_key = register_imap(over_imap, imap_server, credentials_key)
+    folder = tmp_path / "corpus"
+    as_eml_folder(accepted, folder, day)
+    mailbox_key = register_mailbox(from_files, folder)
+
+    [imported] = run_days(over_imap, dagster_instance, imap_key, [day])
+    [read] = run_days(from_files, dagster_instance, mailbox_key, [day])
+
+    assert imported.success and read.success, (imported.error, read.error)
+    rows = ledger_rows(over_imap)
+    assert len(rows) == len(accepted)
+    assert all(r["status"] == "done" or r["last_error"] for r in rows)
+    tally = Counter(r["status"] for r in rows)
+    assert tally == Counter(r["status"] for r in ledger_rows(from_files))
