@@ -21,11 +21,9 @@ run: install
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/ingest-pipeline demo
 
-# Two workers (pytest-xdist): the suite waits on servers, subprocesses and sleeps as much as
-# it computes, so two halves on this 2-core machine took ~14 minutes instead of ~18 in one
-# process (1,030 tests; 1,410 tests took 23.5 minutes beside another suite's run). The
-# two-CLI-runs test that flaked under that load (one CLI died registering the partition in
-# the shared SQLite home at the same moment as the other) no longer races.
+# Two workers (pytest-xdist): 1,644 tests took 19-23 minutes from a clean clone on this
+# 2-core machine (2026-12-07); four workers took 20 minutes, no gain, since the suite is
+# CPU-bound (Dagster runs, daemons and local servers), not waiting.
 test: install
 	$(BIN)/python -m pytest -n 2
 
