@@ -31,6 +31,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import ExitStack, suppress
 from pathlib import Path
@@ -132,7 +133,7 @@ def main() -> int:
         instance = dagster_instance(stack, args.url)
         print(f"set-up: {args.integrations} integrations", file=sys.stderr)
         setup(instance, args.integrations, args.materialized_days)
-        logs = Path(stack.enter_context(__import__("tempfile").TemporaryDirectory()))
+        logs = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         browser = stack.enter_context(headless_chromium())
         for spec in args.windows.split(","):
             label, start = window_days(spec, today)

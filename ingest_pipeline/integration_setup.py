@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest_pipeline.settings import get_settings
-from ingest_pipeline.sources.base import SourceError
+from ingest_pipeline.sources.base import SourceError, closing
 from ingest_pipeline.sources.registry import build_source
 from ingest_pipeline.store.credentials_vault import encrypt
 
@@ -141,13 +141,13 @@ def check_imap(
         options["port"] = port
     if ca_file:
         options["ca_file"] = str(Path(ca_file).expanduser().resolve())
-    source = build_source(provider="imap", account=user, options=options, credentials=info)
     try:
-        source.check()
+        with closing(
+            build_source(provider="imap", account=user, options=options, credentials=info)
+        ) as source:
+            source.check()
     except OSError as exc:
         raise SourceError(f"cannot reach the IMAP server {host}: {exc}") from exc
-    finally:
-        source.close()  # type: ignore[attr-defined]
     return CheckedAccount(account=user, options=options, credentials=ciphertext)
 
 

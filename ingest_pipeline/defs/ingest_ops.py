@@ -16,7 +16,7 @@ from ingest_pipeline.defs.resources import (
     IngestLimitsResource,
 )
 from ingest_pipeline.extraction.tasks import get_task
-from ingest_pipeline.sources.base import CredentialsRevoked, Source, SourceError
+from ingest_pipeline.sources.base import CredentialsRevoked, Source, SourceError, closing
 from ingest_pipeline.sources.registry import get_provider
 from ingest_pipeline.steps.enumerate_step import enumerate_partition
 from ingest_pipeline.steps.extract_step import extract_partition, pass_through_partition
@@ -129,10 +129,12 @@ def no_retry_for_permanent_errors(ctx: StepContext | None = None) -> Iterator[No
         ) from exc
 
 
-def _source(ctx: StepContext, credentials: CredentialsResource) -> Source:
-    source = open_source(ctx, credentials_key=credentials.key)
-    source.check()
-    return source
+@contextmanager
+def _source(ctx: StepContext, credentials: CredentialsResource) -> Iterator[Source]:
+    """The integration's source, checked, and closed when the step is done with it."""
+    with closing(open_source(ctx, credentials_key=credentials.key)) as source:
+        source.check()
+        yield source
 
 
 def _merged(
@@ -179,8 +181,8 @@ def ingest_ops_for(stream: str) -> tuple[dg.OpDefinition, ...]:
     ) -> dict[str, Any]:
         """List the partition's provider items into the ledger."""
         ctx = step_context(context, stream, app_db, limits)
-        with leased_step(ctx):
-            summary = enumerate_partition(ctx, _source(ctx, credentials))
+        with leased_step(ctx), _source(ctx, credentials) as source:
+            summary = enumerate_partition(ctx, source)
         return _merged(context, "enumerate", {}, summary)
 
     @dg.op(name=f"{stream}_fetch", retry_policy=transient_retry, pool=PROVIDER_POOL)
@@ -193,10 +195,10 @@ def ingest_ops_for(stream: str) -> tuple[dg.OpDefinition, ...]:
     ) -> dict[str, Any]:
         """Download unfetched items into content-addressed raw storage."""
         ctx = step_context(context, stream, app_db, limits)
-        with leased_step(ctx):
+        with leased_step(ctx), _source(ctx, credentials) as source:
             summary = fetch_partition(
                 ctx,
-                _source(ctx, credentials),
+                source,
                 max_items=items_cap(limits.max_items_per_run, ctx.integration.provider),
                 max_seconds=limits.max_run_seconds,
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -30,6 +31,18 @@ def require_window(window: Window | None, *, what: str) -> Window:
     if window is None:
         raise SourceError(f"{what} is listed by day: enumerate needs the partition's window")
     return window
+
+
+@contextmanager
+def closing(source: Source) -> Iterator[Source]:
+    """``source``, closed afterwards when it holds a connection (an optional ``close()``,
+    as the IMAP source's logout): a step or probe never leaves a server session open."""
+    try:
+        yield source
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
 
 
 class Source(Protocol):

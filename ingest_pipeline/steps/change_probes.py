@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from ingest_pipeline.sources.base import closing
 from ingest_pipeline.sources.registry import build_source
 from ingest_pipeline.store.credentials_vault import decrypt
 
@@ -88,10 +89,11 @@ def probe_one(target: ProbeTarget, *, credentials_key: str | None) -> ProbeOutco
             database_url=target.database_url,
             integration_id=target.integration_id,
         )
-        probe: Callable[[], str] | None = getattr(source, "probe_signature", None)
-        if probe is None:
-            return ProbeOutcome(target.key, supported=False)
-        return ProbeOutcome(target.key, token=str(probe()))
+        with closing(source):
+            probe: Callable[[], str] | None = getattr(source, "probe_signature", None)
+            if probe is None:
+                return ProbeOutcome(target.key, supported=False)
+            return ProbeOutcome(target.key, token=str(probe()))
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}".strip()
         return ProbeOutcome(target.key, error=reason[:PROBE_ERROR_CHARS])

@@ -5,12 +5,15 @@ goes away in the middle of a fetch."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 
 from ingest_pipeline.domain import FetchError, RawItem, Window
 from ingest_pipeline.sources.base import CredentialsRevoked, SourceError
 from ingest_pipeline.sources.imap.imap_source import parse_key
+from ingest_pipeline.steps.change_probes import ProbeTarget, probe_one
+from ingest_pipeline.store.credentials_vault import encrypt, new_key
 from ingest_pipeline_tests.dovecot_server import DovecotServer, dovecot
 from ingest_pipeline_tests.imap_fixtures import (
     GOOD_TOKEN,
@@ -21,6 +24,7 @@ from ingest_pipeline_tests.imap_fixtures import (
     expunge,
     imap_server,
     imap_source,
+    options,
     token_introspection,
 )
 
@@ -28,6 +32,7 @@ __all__ = ["imap_server"]
 
 DAY = dt.date(2026, 11, 2)
 PLUS_5 = dt.timezone(dt.timedelta(hours=5))
+KEY = new_key()
 
 
 def utc(day: int, hour: int, minute: int = 0, second: int = 0) -> dt.datetime:
@@ -111,7 +116,9 @@ def test_several_folders_are_read_and_a_renumbered_folder_is_listed_again(
     old_archive = [r for r in before if parse_key(r.external_id)[0] == "Archive"]
     [gone] = list(later.fetch(old_archive))
     assert isinstance(gone, FetchError) and gone.skip and "renumbered 'Archive'" in gone.reason
-    assert later.rekeyed == ["Archive"]
+    renumbered = later.sync_state()
+    assert renumbered is not None and state is not None
+    assert renumbered["uidvalidity"]["Archive"] != state["uidvalidity"]["Archive"]
     new_archive = [r for r in after if parse_key(r.external_id)[0] == "Archive"]
     assert new_archive[0].external_id != old_archive[0].external_id
     assert subjects(list(later.fetch(new_archive))) == ["archived"]
@@ -178,3 +185,31 @@ def test_xoauth2_logs_in_with_a_live_token_and_a_dead_one_asks_to_reconnect() ->
         assert subjects(list(source.fetch(listed(source, DAY)))) == ["by token"]
         with pytest.raises(CredentialsRevoked, match=r"refused the login of ann@example\.test"):
             imap_source(server, token="ya29.expired").check()
+
+
+def test_a_probe_logs_out_instead_of_leaving_its_session_open(imap_server: DovecotServer) -> None:
+    """Servers cap sessions per account (Gmail at 15): the 15-minute probe must not hold one."""
+    append(imap_server, message("one"), utc(2, 9))
+    target = ProbeTarget(
+        key="imap-1",
+        provider="imap",
+        account=USER,
+        options=options(imap_server),
+        credentials=encrypt({"password": PASSWORD}, key=KEY),
+        sync_state={},
+        last_token=None,
+        last_status=None,
+        last_success_at=None,
+    )
+
+    def logouts() -> int:
+        return imap_server.log_tail(100_000).count("Disconnected: Logged out")
+
+    before = logouts()
+    outcome = probe_one(target, credentials_key=KEY)
+
+    assert outcome.token and outcome.error is None
+    deadline = time.monotonic() + 5
+    while logouts() == before and time.monotonic() < deadline:
+        time.sleep(0.05)  # Dovecot writes its log line as the session ends
+    assert logouts() == before + 1

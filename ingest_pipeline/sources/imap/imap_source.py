@@ -73,7 +73,6 @@ class ImapSource:
         self._credentials = credentials
         self._client: IMAPClient | None = None
         self._validity: dict[str, int] = dict((sync_state or {}).get("uidvalidity") or {})
-        self.rekeyed: list[str] = []
 
     # -- the Source contract ------------------------------------------------------------------
 
@@ -148,13 +147,10 @@ class ImapSource:
         return self._client
 
     def _examine(self, folder: str) -> int:
-        """Open ``folder`` read-only; its UIDVALIDITY (remembered, re-keys noted)."""
+        """Open ``folder`` read-only; its UIDVALIDITY (kept for `sync_state`)."""
         selected = self._connection().select_folder(folder, readonly=True)
-        validity = int(selected[b"UIDVALIDITY"])
-        if folder in self._validity and self._validity[folder] != validity:
-            self.rekeyed.append(folder)
-        self._validity[folder] = validity
-        return validity
+        self._validity[folder] = int(selected[b"UIDVALIDITY"])
+        return self._validity[folder]
 
     def _listed(self, folder: str, window: Window) -> list[ItemRef]:
         validity = self._examine(folder)
