@@ -5,6 +5,7 @@ goes away in the middle of a fetch."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -202,14 +203,25 @@ def test_a_probe_logs_out_instead_of_leaving_its_session_open(imap_server: Dovec
         last_success_at=None,
     )
 
-    def logouts() -> int:
-        return imap_server.log_tail(100_000).count("Disconnected: Logged out")
+    def sessions() -> tuple[int, int]:
+        """(sessions logged in, sessions that ended with LOGOUT) so far, from Dovecot's log."""
+        log = imap_server.log_tail(100_000)
+        return log.count("imap-login: Info: Login:"), log.count("Disconnected: Logged out")
 
-    before = logouts()
+    def settled(logins: int) -> tuple[int, int]:
+        """Wait until ``logins`` sessions have logged in and every one of them has ended."""
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            log = imap_server.log_tail(100_000)
+            ended = len(re.findall(r"imap\(\S*: Info: Disconnected", log))
+            if log.count("imap-login: Info: Login:") >= logins and ended >= logins:
+                break
+            time.sleep(0.05)  # Dovecot writes its log line as the session ends
+        return sessions()
+
+    # The append above logged in once; its LOGOUT line may still be on its way.
+    logged_in, logged_out = settled(1)
     outcome = probe_one(target, credentials_key=KEY)
 
     assert outcome.token and outcome.error is None
-    deadline = time.monotonic() + 5
-    while logouts() == before and time.monotonic() < deadline:
-        time.sleep(0.05)  # Dovecot writes its log line as the session ends
-    assert logouts() == before + 1
+    assert settled(logged_in + 1) == (logged_in + 1, logged_out + 1)
