@@ -26,6 +26,7 @@ from ingest_pipeline.derived.mail_interactions import OWN_ADDRESSES_OPTION
 from ingest_pipeline.derived.mail_summary import mail_summary
 from ingest_pipeline.extraction.tasks import MAIL_TASKS
 from ingest_pipeline.integration_setup import (
+    check_dav,
     check_gmail,
     check_google,
     check_imap,
@@ -90,6 +91,7 @@ def add_integration(
     own_addresses: list[str] | None = None,
     tenant: str = integrations_repo.DEFAULT_TENANT,
     imap: dict[str, Any] | None = None,
+    dav: dict[str, Any] | None = None,
 ) -> tuple[str, int]:
     """Check the source, store the integration, register its Dagster partition; returns key.
 
@@ -97,7 +99,8 @@ def add_integration(
     task (mail: job_posting; contacts and calendar events have none). ``own_addresses`` are
     the account's addresses besides its account name (a local mailbox has none of its own),
     which make mail it sent outbound. ``imap`` holds the IMAP server's settings
-    (`integration_setup.check_imap`'s arguments).
+    (`integration_setup.check_imap`'s arguments), ``dav`` a CalDAV/CardDAV server's
+    (`integration_setup.check_dav`'s).
     """
     spec = get_provider(provider)
     stream = stream or spec.streams[0]
@@ -122,6 +125,8 @@ def add_integration(
         checked = check_local_path(provider, path)
     elif provider == "imap":
         checked = check_imap(**(imap or {}))
+    elif provider in ("caldav", "carddav"):
+        checked = check_dav(provider, **(dav or {}))
     elif spec.account_kind == "Microsoft":
         checked = check_microsoft(
             provider,
@@ -223,6 +228,13 @@ def cmd_integrations_add(args: argparse.Namespace) -> int:
             "port": args.port,
             "security": args.security,
             "ca_file": args.ca_file,
+        },
+        dav={
+            "url": args.url,
+            "user": args.user,
+            "password_env": args.password_env,
+            "ca_file": args.ca_file,
+            "collections": args.calendar if args.provider == "caldav" else args.address_book,
         },
     )
     print(key)
@@ -641,16 +653,30 @@ def build_parser() -> argparse.ArgumentParser:
         default="tls",
         help="imap: implicit TLS (default), STARTTLS, or plain (a server on this machine only)",
     )
-    add.add_argument("--ca-file", help="imap: a CA certificate to trust for the server")
-    add.add_argument("--user", help="imap: the login name")
-    add.add_argument("--password-env", help="imap: the environment variable holding the password")
+    add.add_argument(
+        "--url", help="caldav, carddav: the server's URL (https; its root or /.well-known/...)"
+    )
+    add.add_argument(
+        "--ca-file", help="imap, caldav, carddav: a CA certificate to trust for the server"
+    )
+    add.add_argument("--user", help="imap, caldav, carddav: the login name")
+    add.add_argument(
+        "--password-env",
+        help="imap, caldav, carddav: the environment variable holding the (app) password",
+    )
     add.add_argument(
         "--oauth2-token-env", help="imap: the environment variable holding an XOAUTH2 access token"
     )
     add.add_argument(
         "--calendar",
         action="append",
-        help="google-calendar: a calendar id to read (repeat for several; default primary)",
+        help="google-calendar: a calendar id to read (repeat for several; default primary); "
+        "caldav: a calendar's name or path (default: all)",
+    )
+    add.add_argument(
+        "--address-book",
+        action="append",
+        help="carddav: an address book's name or path (repeat for several; default: all)",
     )
     add.add_argument(
         "--own-address",

@@ -151,6 +151,49 @@ def check_imap(
     return CheckedAccount(account=user, options=options, credentials=ciphertext)
 
 
+def check_dav(
+    provider: str,
+    *,
+    url: str | None,
+    user: str | None,
+    password_env: str | None,
+    ca_file: str | None = None,
+    collections: list[str] | None = None,
+) -> CheckedAccount:
+    """A CalDAV or CardDAV account: sign in with the password read from the named
+    environment variable and discover its calendars or address books (those named in
+    ``collections``, else all), then encrypt the password for storage."""
+    import os
+
+    import httpx
+    import requests
+
+    if not url or not user or not password_env:
+        raise SourceError(f"--provider {provider} needs --url, --user and --password-env VAR")
+    secret = os.environ.get(password_env)
+    if not secret:
+        raise SourceError(
+            f"the environment variable {password_env} is not set (it holds the password)"
+        )
+    info = {"password": secret}
+    option = "calendars" if provider == "caldav" else "address_books"
+    options: dict[str, Any] = {"url": url}
+    if collections:
+        options[option] = list(collections)
+    if ca_file:
+        options["ca_file"] = str(Path(ca_file).expanduser().resolve())
+    try:
+        with closing(
+            build_source(provider=provider, account=user, options=options, credentials=info)
+        ) as source:
+            source.check()
+    except (OSError, httpx.TransportError, requests.RequestException) as exc:
+        raise SourceError(f"cannot reach the {provider} server {url}: {exc}") from exc
+    return CheckedAccount(
+        account=user, options=options, credentials=encrypt(info, key=get_settings().credentials_key)
+    )
+
+
 def check_google(
     provider: str,
     credentials_file: str,

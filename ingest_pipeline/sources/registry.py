@@ -169,6 +169,37 @@ def _imap(config: SourceConfig) -> Source:
     )
 
 
+def _dav_endpoint(config: SourceConfig, what: str) -> Any:
+    from ingest_pipeline.sources.dav.dav_endpoint import DavEndpoint
+
+    if not config.options.get("url"):
+        raise SourceError(f"this {what} integration has no server URL; add it again")
+    return DavEndpoint(url=str(config.options["url"]), ca_file=config.options.get("ca_file"))
+
+
+def _caldav(config: SourceConfig) -> Source:
+    from ingest_pipeline.sources.dav.caldav_source import CalDavSource
+
+    return CalDavSource(
+        _dav_endpoint(config, "CalDAV"),
+        config.account,
+        config.credentials,
+        calendars=tuple(config.options.get("calendars") or ()),
+    )
+
+
+def _carddav(config: SourceConfig) -> Source:
+    from ingest_pipeline.sources.dav.carddav_source import CardDavSource
+
+    return CardDavSource(
+        _dav_endpoint(config, "CardDAV"),
+        config.account,
+        config.credentials,
+        address_books=tuple(config.options.get("address_books") or ()),
+        sync_state=config.sync_state,
+    )
+
+
 def _prompts(config: SourceConfig) -> Source:
     from ingest_pipeline.sources.prompts.prompt_set_source import PromptSetSource
 
@@ -232,6 +263,23 @@ PROVIDERS: dict[str, ProviderSpec] = {
             _imap,
             "any IMAP server (TLS or STARTTLS; password or XOAUTH2 token)",
             "IMAP",
+        ),
+        ProviderSpec(
+            "caldav",
+            ("calendar_events",),
+            "credentials",
+            _caldav,
+            "any CalDAV server's calendars (iCloud, Fastmail, Nextcloud...; password)",
+            "CalDAV",
+            max_items_per_run=2000,
+        ),
+        ProviderSpec(
+            "carddav",
+            ("contacts",),
+            "credentials",
+            _carddav,
+            "any CardDAV server's address books (sync-collection where offered; password)",
+            "CardDAV",
         ),
         ProviderSpec("vcard", ("contacts",), "path", _vcard, ".vcf file or folder of them"),
         ProviderSpec("ics", ("calendar_events",), "path", _ics, ".ics file or folder of them"),

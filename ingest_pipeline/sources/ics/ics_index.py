@@ -49,7 +49,13 @@ class FileEvents:
 
 def load_file(path: Path, stamp: FileStamp) -> FileEvents:
     """Read one file (OSError propagates: the file could not be read at all)."""
-    text, file_defects = decode_calendar(path.read_bytes())
+    return load_bytes(path.read_bytes(), stamp)
+
+
+def load_bytes(data: bytes, stamp: FileStamp) -> FileEvents:
+    """Read one calendar's bytes (a file, or a CalDAV object resource); ``stamp`` dates
+    what cannot be placed by its start."""
+    text, file_defects = decode_calendar(data)
     read = read_calendar_text(text)
     series: list[EventSeries] = []
     broken = list(read.broken)

@@ -1,0 +1,1 @@
+"""CalDAV calendars and CardDAV address books (iCloud, Fastmail, Nextcloud, Radicale...)."""

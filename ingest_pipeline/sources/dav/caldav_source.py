@@ -1,0 +1,244 @@
+"""CalDAV calendars as a source of the calendar-events stream, with the ``caldav`` library.
+
+The account's calendars are discovered from its principal (``calendar-home-set``), all of
+them or those named in the integration's options. Enumerate asks each calendar for the
+objects that overlap the partition's UTC day and a day on each side (a ``calendar-query``
+time-range REPORT; the server expands recurrences to decide), then expands them here exactly as the iCalendar
+provider does (`ics_index`): each occurrence that starts on the day is one item, served as
+a self-contained VCALENDAR whose hash is its version, so a changed or moved event is
+imported again and a moved one moves to its new day (one ledger row per key). Keys are
+``<calendar path>|<UID>|<recurrence id>``, so the same UID in two calendars stays two
+events. An object the server stores but nobody can read is listed as ``broken:<hash>`` on
+the day the server placed it, and fails in the parse step with its reason.
+
+Fetch asks the same day again (once per day among the refs). The change probe reads each
+calendar's ``DAV:sync-token`` (RFC 6578) or CalendarServer ``getctag``, one PROPFIND per
+calendar; a server with neither is probed by its objects' etags.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from ingest_pipeline.domain import FetchError, ItemRef, Page, RawItem, Window, sha256_hex
+from ingest_pipeline.sources.base import CredentialsRevoked, SourceError, SourceLimits
+from ingest_pipeline.sources.dav.dav_endpoint import DavEndpoint, bounded_id, password_of
+from ingest_pipeline.sources.ics.ics_files import FileStamp
+from ingest_pipeline.sources.ics.ics_index import CalendarIndex, Listed, load_bytes
+
+PAGE_SIZE = 200
+_DAYS_KEPT = 16
+_MARGIN = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    """One discovered calendar: its URL path (the key prefix), its name, the library's
+    object."""
+
+    path: str
+    name: str
+    handle: Any
+
+
+class CalDavSource:
+    """The calendars of one CalDAV account."""
+
+    streams = frozenset({"calendar_events"})
+    limits = SourceLimits(fetch_batch_size=500, max_concurrency=1)
+
+    def __init__(
+        self,
+        endpoint: DavEndpoint,
+        user: str,
+        credentials: dict[str, Any] | None,
+        *,
+        calendars: Sequence[str] = (),
+    ) -> None:
+        self.endpoint = endpoint
+        self.user = user
+        self._password = password_of(credentials, what="CalDAV")
+        self.wanted = tuple(calendars)
+        self._client: Any = None
+        self._calendars: list[_Calendar] | None = None
+        self._days: dict[Window, dict[str, Listed]] = {}
+
+    # -- Source ---------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Sign in, discover the calendars, and raise `SourceError` when there is none (or
+        a calendar named in the options is missing)."""
+        self._discovered()
+
+    def enumerate(self, window: Window | None, cursor: str | None) -> Iterator[Page[ItemRef]]:
+        """Pages of the occurrences starting in ``window``, by calendar, start and id; the
+        cursor is the number already listed."""
+        if window is None:
+            raise SourceError("calendar events are listed one day at a time: a window is needed")
+        items = list(self._day(window).values())
+        offset = int(cursor) if cursor else 0
+        while offset < len(items):
+            chunk = items[offset : offset + PAGE_SIZE]
+            offset += len(chunk)
+            refs = [
+                ItemRef(
+                    item.external_id, received_at=item.received_at, version=sha256_hex(item.data)
+                )
+                for item in chunk
+            ]
+            yield Page(items=refs, cursor=str(offset))
+
+    def fetch(self, refs: Sequence[ItemRef]) -> Iterator[RawItem | FetchError]:
+        """Each ref's occurrence, from the day of its ``received_at`` asked again."""
+        for ref in refs:
+            if ref.received_at is None:
+                yield FetchError(ref.external_id, "the event has no start to look it up by")
+                continue
+            moment = ref.received_at
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=dt.UTC)
+            item = self._day(Window.for_day(moment.astimezone(dt.UTC).date())).get(ref.external_id)
+            if item is None:
+                reason = f"event {ref.external_id!r} is no longer on the CalDAV server on that day"
+                yield FetchError(ref.external_id, reason)
+                continue
+            yield RawItem(item.external_id, item.data, received_at=item.received_at)
+
+    def sync_state(self) -> dict[str, Any] | None:
+        """None: each day is asked by time range (a sync feed cannot be split into days)."""
+        return None
+
+    def probe_signature(self) -> str:
+        """Each calendar's path and sync token (or ctag, or a hash of its objects' etags):
+        an event added, edited or deleted in any calendar, or a calendar added or removed,
+        changes it."""
+        from caldav.elements import dav
+
+        parts = []
+        for calendar in self._discovered():
+            props = self._call(
+                lambda c=calendar: c.handle.get_properties([dav.SyncToken(), _ctag()])
+            )
+            token = props.get(dav.SyncToken.tag) or props.get(CTAG)
+            if not token:
+                listing = self._call(
+                    lambda c=calendar: c.handle.objects_by_sync_token(load_objects=False)
+                )
+                token = f"etags:{listing.sync_token}"
+            parts.append(f"{calendar.path}\t{token}")
+        return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+            self._calendars = None
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _day(self, window: Window) -> dict[str, Listed]:
+        """The window's occurrences of every calendar by id, kept for a few windows."""
+        if window not in self._days:
+            if len(self._days) >= _DAYS_KEPT:
+                del self._days[next(iter(self._days))]
+            items: dict[str, Listed] = {}
+            for calendar in self._discovered():
+                for item in self._listing(calendar, window):
+                    key = bounded_id(f"{calendar.path}|{item.external_id}")
+                    items[key] = Listed(key, item.received_at, item.data)
+            self._days[window] = items
+        return self._days[window]
+
+    def _listing(self, calendar: _Calendar, window: Window) -> list[Listed]:
+        # A day more on each side: servers differ on zero-length and floating-time events
+        # at a day's edge; the listing keeps what starts on the day, as the ics provider.
+        found = self._call(
+            lambda: calendar.handle.search(
+                start=window.start - _MARGIN, end=window.end + _MARGIN, event=True, expand=False
+            )
+        )
+        # What cannot be placed by its start is listed on the day the server put it.
+        stamp = FileStamp(size=0, mtime_ns=int(window.start.timestamp()) * 1_000_000_000)
+        objects = sorted(found, key=lambda o: str(o.url))
+        files = [load_bytes(_object_bytes(o), stamp) for o in objects]
+        return CalendarIndex(files).listing(window)
+
+    def _discovered(self) -> list[_Calendar]:
+        if self._calendars is None:
+            principal = self._call(lambda: self._connection().principal())
+            found = [
+                _Calendar(_path_of(c.url), str(self._call(lambda c=c: c.name) or ""), c)
+                for c in self._call(principal.calendars)
+            ]
+            found.sort(key=lambda c: c.path)
+            if self.wanted:
+                chosen = [c for c in found if c.path in self.wanted or c.name in self.wanted]
+                missing = [w for w in self.wanted if not any(w in (c.path, c.name) for c in found)]
+                if missing:
+                    known = ", ".join(f"{c.name or c.path} ({c.path})" for c in found) or "none"
+                    raise SourceError(
+                        f"no calendar named {missing[0]!r} for {self.user} on "
+                        f"{self.endpoint.url}; the account has: {known}"
+                    )
+                found = chosen
+            if not found:
+                raise SourceError(f"{self.user} has no calendar on {self.endpoint.url}")
+            self._calendars = found
+        return self._calendars
+
+    def _connection(self) -> Any:
+        if self._client is None:
+            import caldav
+
+            self._client = caldav.DAVClient(
+                self.endpoint.checked_url(),
+                username=self.user,
+                password=self._password,
+                ssl_verify_cert=self.endpoint.verify,
+                timeout=int(self.endpoint.timeout_seconds),
+            )
+        return self._client
+
+    def _call(self, work: Any) -> Any:
+        """``work()``, with the library's errors said as this project's: a refused login
+        is `CredentialsRevoked`, a missing collection a `SourceError`; network errors
+        (OSError) and server errors propagate, to be retried."""
+        from caldav.lib import error
+
+        try:
+            return work()
+        except error.AuthorizationError as exc:
+            raise CredentialsRevoked(
+                f"the CalDAV server {self.endpoint.url} refused the login of {self.user} "
+                f"({exc.reason}); give the integration a new (app) password"
+            ) from exc
+        except error.NotFoundError as exc:
+            raise SourceError(f"the CalDAV server has no {exc.url}: {exc.reason}") from exc
+
+
+CTAG = "{http://calendarserver.org/ns/}getctag"
+
+
+def _ctag() -> Any:
+    """CalendarServer's collection tag (``CS:getctag``), for servers without sync tokens."""
+    from caldav.elements.base import ValuedBaseElement
+
+    class GetCtag(ValuedBaseElement):
+        tag = CTAG
+
+    return GetCtag()
+
+
+def _object_bytes(obj: Any) -> bytes:
+    data = obj.data
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data or b"")
+
+
+def _path_of(url: Any) -> str:
+    return unquote(urlsplit(str(url)).path)
