@@ -65,25 +65,27 @@ def _statuses(db_url: str) -> Counter[str]:
 
 @pytest.mark.slow
 def test_the_sample_calendar_on_radicale_imports_like_the_ics_provider(
-    db_url: str,
+    sqlite_url: str,
     make_db: Callable[[str], str],
     dagster_instance: dg.DagsterInstance,
     dav_sample: RadicaleServer,
     credentials_key: str,
 ) -> None:
-    key = register_dav(db_url, dav_sample, credentials_key, "caldav")
+    key = register_dav(sqlite_url, dav_sample, credentials_key, "caldav")
     from_file = make_db("sqlite")
     file_key = register_source(from_file, SAMPLE_ICS, provider="ics", stream="calendar_events")
 
-    outcomes = run_days(db_url, dagster_instance, key, WEEK, stream="calendar_events")
+    outcomes = run_days(sqlite_url, dagster_instance, key, WEEK, stream="calendar_events")
     run_days(from_file, dagster_instance, file_key, WEEK, stream="calendar_events")
 
     assert all(o.success for o in outcomes), [o.error for o in outcomes]
-    assert _events(db_url) == _events(from_file) and _events(db_url)
-    assert _statuses(db_url) == _statuses(from_file)
-    assert all(r["external_id"].startswith(f"/{USER}/{CALENDAR}/|") for r in ledger_rows(db_url))
+    assert _events(sqlite_url) == _events(from_file) and _events(sqlite_url)
+    assert _statuses(sqlite_url) == _statuses(from_file)
+    assert all(
+        r["external_id"].startswith(f"/{USER}/{CALENDAR}/|") for r in ledger_rows(sqlite_url)
+    )
 
-    again = run_days(db_url, dagster_instance, key, WEEK, stream="calendar_events")
+    again = run_days(sqlite_url, dagster_instance, key, WEEK, stream="calendar_events")
     assert sum(o.metrics["fetched"] + o.metrics["inserted"] for o in again) == 0
 
 
@@ -94,7 +96,7 @@ def test_an_event_moved_on_the_server_ends_on_its_new_day_once(
     credentials_key: str,
 ) -> None:
     key = register_dav(sqlite_url, dav_sample, credentials_key, "caldav")
-    weekend = WEEK[-3:-1]
+    weekend = WEEK[-2:]
     run_days(sqlite_url, dagster_instance, key, weekend, stream="calendar_events")
     hike = [e for e in _events(sqlite_url) if e[0].startswith("Saturday hike")]
     assert [day for _, day in hike] == ["2026-11-07"]
@@ -102,7 +104,7 @@ def test_an_event_moved_on_the_server_ends_on_its_new_day_once(
     with dav_sample.client(USER) as http:
         objects = [
             o
-            for o in (f"{CALENDAR}-{n}.ics" for n in range(1, 40))
+            for o in (f"sample_calendar-{n}.ics" for n in range(1, 40))
             if b"hike-cedar-ridge" in http.get(object_path(CALENDAR, o)).content
         ]
         [name] = objects

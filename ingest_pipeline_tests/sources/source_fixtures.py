@@ -19,6 +19,7 @@ import pytest
 
 from ingest_pipeline.domain import ItemRef, RawItem, Window
 from ingest_pipeline.sources.base import Source
+from ingest_pipeline.sources.dav import caldav_source, carddav_source
 from ingest_pipeline.sources.google import calendar_source, people_source
 from ingest_pipeline.sources.ics import ics_source
 from ingest_pipeline.sources.imap import imap_source as imap_source_module
@@ -32,7 +33,7 @@ from ingest_pipeline.store.database import session_scope
 from ingest_pipeline.store.prompt_models import Prompt
 from ingest_pipeline.store.prompts import PromptSpec, add_prompt, disable_prompt, prompt_set
 from ingest_pipeline.streams.prompt_runs.prompt_run import PromptRunKey
-from ingest_pipeline_tests import imap_fixtures
+from ingest_pipeline_tests import dav_fixtures, imap_fixtures
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
 from ingest_pipeline_tests.fakes.gmail_server import FakeGmail
 from ingest_pipeline_tests.fakes.graph_server import FakeGraph, GraphFaults
@@ -604,6 +605,58 @@ def _imap_message_expunged(env: CaseEnv, source: Source, refs: Sequence[ItemRef]
     return ItemFailure(target=target, source=source, retryable=False)
 
 
+def _dav(provider: str) -> MakeSource:
+    def make(env: CaseEnv, sync_state: dict[str, Any] | None) -> Source:
+        return dav_fixtures.dav_source(env.fixture("dav_sample"), provider, sync_state=sync_state)
+
+    return make
+
+
+def _dav_with(provider: str, **changes: Any) -> Callable[[CaseEnv], Source]:
+    """A CalDAV/CardDAV source of the sample account with a setting a person got wrong."""
+
+    def make(env: CaseEnv) -> Source:
+        return dav_fixtures.dav_source(env.fixture("dav_sample"), provider, **changes)
+
+    return make
+
+
+def _dav_configs(provider: str, collection_option: str, what: str) -> tuple[BadConfig, ...]:
+    return (
+        BadConfig(
+            "wrong-password", _dav_with(provider, password="wrong"), ("refused the login", "ann")
+        ),
+        BadConfig(
+            f"missing-{what.replace(' ', '-')}",
+            _dav_with(provider, **{collection_option: ["Nope"]}),
+            (f"no {what} named 'Nope'", "the account has"),
+        ),
+        BadConfig(
+            "plain-http-to-a-remote-host",
+            _dav_with(provider, url="http://dav.example.com/"),
+            ("plain HTTP", "dav.example.com"),
+        ),
+    )
+
+
+def _dav_object_deleted(env: CaseEnv, source: Source, refs: Sequence[ItemRef]) -> ItemFailure:
+    """Delete the first listed item's object on the server, as another client would."""
+    target = refs[0]
+    server = env.fixture("dav_sample")
+    path = target.external_id.split("|", 1)[0]
+    if path.endswith("/"):  # a calendar: find the object holding the event's UID
+        uid = target.external_id.split("|")[1].split("#")[0]
+        with server.client(dav_fixtures.USER) as http:
+            names = [f"sample_calendar-{n}.ics" for n in range(1, 60)]
+            path = next(
+                path + name
+                for name in names
+                if f"UID:{uid}".encode() in http.get(path + name).content
+            )
+    server.delete(dav_fixtures.USER, path)
+    return ItemFailure(target=target, source=source, retryable=False)
+
+
 CASES: tuple[SourceCase, ...] = (
     SourceCase(
         name="mailbox",
@@ -634,6 +687,26 @@ CASES: tuple[SourceCase, ...] = (
         expected_total=62,  # the sample mbox's entries, APPENDed with their From-line times
         arrange_paging=_small_pages(imap_source_module, SAMPLE_WEEK),
         break_item=_imap_message_expunged,
+    ),
+    SourceCase(
+        name="caldav",
+        provider="caldav",
+        make_source=_dav("caldav"),
+        bad_configs=_dav_configs("caldav", "calendars", "calendar"),
+        windows=CALENDAR_QUARTER,
+        expected_total=40,  # the sample calendar's objects PUT one UID each: as "ics"
+        arrange_paging=_small_pages(caldav_source, CALENDAR_QUARTER),
+        break_item=_dav_object_deleted,
+    ),
+    SourceCase(
+        name="carddav",
+        provider="carddav",
+        make_source=_dav("carddav"),
+        bad_configs=_dav_configs("carddav", "address_books", "address book"),
+        windows=(None,),
+        expected_total=13,  # the sample address book's cards, one resource each
+        arrange_paging=_small_pages(carddav_source, (None,)),
+        break_item=_dav_object_deleted,
     ),
     SourceCase(
         name="vcard",

@@ -18,6 +18,7 @@ import pytest
 from ingest_pipeline.domain import FetchError, ItemRef, Page, RawItem, Window
 from ingest_pipeline.sources.base import Source, SourceError
 from ingest_pipeline.sources.registry import get_provider
+from ingest_pipeline_tests.dav_fixtures import dav_sample, dav_server
 from ingest_pipeline_tests.gmail_fixtures import gmail
 from ingest_pipeline_tests.google_fixtures import google
 from ingest_pipeline_tests.graph_fixtures import graph
@@ -31,7 +32,7 @@ from ingest_pipeline_tests.sources.source_fixtures import (
 )
 
 # Fixtures, imported for pytest (cases ask for them by name).
-__all__ = ["gmail", "google", "graph", "imap_sample", "prompt_sets"]
+__all__ = ["dav_sample", "dav_server", "gmail", "google", "graph", "imap_sample", "prompt_sets"]
 
 STREAMS = frozenset({"mail", "contacts", "calendar_events", "prompt_runs"})
 DATED_STREAMS = frozenset({"mail", "calendar_events", "prompt_runs"})

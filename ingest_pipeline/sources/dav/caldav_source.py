@@ -3,10 +3,11 @@
 The account's calendars are discovered from its principal (``calendar-home-set``), all of
 them or those named in the integration's options. Enumerate asks each calendar for the
 objects that overlap the partition's UTC day and a day on each side (a ``calendar-query``
-time-range REPORT; the server expands recurrences to decide), then expands them here exactly as the iCalendar
-provider does (`ics_index`): each occurrence that starts on the day is one item, served as
-a self-contained VCALENDAR whose hash is its version, so a changed or moved event is
-imported again and a moved one moves to its new day (one ledger row per key). Keys are
+time-range REPORT; the server expands recurrences to decide), then expands them here
+exactly as the iCalendar provider does (`ics_index`): each occurrence that starts on the
+day is one item, served as a self-contained VCALENDAR whose hash is its version, so a
+changed or moved event is imported again and a moved one moves to its new day (one ledger
+row per key). Keys are
 ``<calendar path>|<UID>|<recurrence id>``, so the same UID in two calendars stays two
 events. An object the server stores but nobody can read is listed as ``broken:<hash>`` on
 the day the server placed it, and fails in the parse step with its reason.
@@ -94,7 +95,9 @@ class CalDavSource:
             yield Page(items=refs, cursor=str(offset))
 
     def fetch(self, refs: Sequence[ItemRef]) -> Iterator[RawItem | FetchError]:
-        """Each ref's occurrence, from the day of its ``received_at`` asked again."""
+        """Each ref's occurrence, from the day of its ``received_at`` asked again (once per
+        day among the refs, never from an earlier listing: the server may have changed)."""
+        asked: dict[Window, dict[str, Listed]] = {}
         for ref in refs:
             if ref.received_at is None:
                 yield FetchError(ref.external_id, "the event has no start to look it up by")
@@ -102,7 +105,10 @@ class CalDavSource:
             moment = ref.received_at
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=dt.UTC)
-            item = self._day(Window.for_day(moment.astimezone(dt.UTC).date())).get(ref.external_id)
+            window = Window.for_day(moment.astimezone(dt.UTC).date())
+            if window not in asked:
+                asked[window] = self._ask_day(window)
+            item = asked[window].get(ref.external_id)
             if item is None:
                 reason = f"event {ref.external_id!r} is no longer on the CalDAV server on that day"
                 yield FetchError(ref.external_id, reason)
@@ -143,17 +149,21 @@ class CalDavSource:
     # -- helpers --------------------------------------------------------------------------
 
     def _day(self, window: Window) -> dict[str, Listed]:
-        """The window's occurrences of every calendar by id, kept for a few windows."""
+        """The window's occurrences, kept while a listing pages through them."""
         if window not in self._days:
             if len(self._days) >= _DAYS_KEPT:
                 del self._days[next(iter(self._days))]
-            items: dict[str, Listed] = {}
-            for calendar in self._discovered():
-                for item in self._listing(calendar, window):
-                    key = bounded_id(f"{calendar.path}|{item.external_id}")
-                    items[key] = Listed(key, item.received_at, item.data)
-            self._days[window] = items
+            self._days[window] = self._ask_day(window)
         return self._days[window]
+
+    def _ask_day(self, window: Window) -> dict[str, Listed]:
+        """The window's occurrences of every calendar by id, asked of the server."""
+        items: dict[str, Listed] = {}
+        for calendar in self._discovered():
+            for item in self._listing(calendar, window):
+                key = bounded_id(f"{calendar.path}|{item.external_id}")
+                items[key] = Listed(key, item.received_at, item.data)
+        return items
 
     def _listing(self, calendar: _Calendar, window: Window) -> list[Listed]:
         # A day more on each side: servers differ on zero-length and floating-time events

@@ -91,10 +91,10 @@ class CardDavSource:
         return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
     def enumerate(self, window: Window | None, cursor: str | None) -> Iterator[Page[ItemRef]]:
-        """Pages of each book's cards (changed since its token, or all), book by book; the
-        cursor is the number of books already listed."""
+        """Pages of each book's cards (changed since its token, or all) by path, book by
+        book; the cursor is the book and the number of its cards already listed."""
         books = self._discovered()
-        start = int(json.loads(cursor)["books_done"]) if cursor else 0
+        state = json.loads(cursor) if cursor else {"book": 0, "offset": 0}
         if not cursor:
             gone = set(self._tokens) - {b.path for b in books}
             if gone:
@@ -102,24 +102,36 @@ class CardDavSource:
                 self.notes.append(f"address book(s) {', '.join(sorted(gone))} gone; listed all")
                 self._tokens = {}
         complete = not cursor and not self._tokens
-        for index in range(start, len(books)):
-            members = self._members(books[index])
-            refs = [self._ref(member) for member in members]
-            for at in range(0, max(len(refs), 1), PAGE_SIZE):
-                last = at + PAGE_SIZE >= len(refs)
-                done = index + 1 if last else index
-                yield Page(items=refs[at : at + PAGE_SIZE], cursor=json.dumps({"books_done": done}))
+        for index in range(int(state["book"]), len(books)):
+            members = sorted(self._members(books[index]), key=lambda m: m.path)
+            offset = int(state["offset"]) if index == int(state["book"]) else 0
+            while True:
+                chunk = members[offset : offset + PAGE_SIZE]
+                offset += len(chunk)
+                last = offset >= len(members)
+                position = (
+                    {"book": index + 1, "offset": 0} if last else {"book": index, "offset": offset}
+                )
+                yield Page(items=[self._ref(m) for m in chunk], cursor=json.dumps(position))
+                if last:
+                    break
         self.listing_complete = complete
 
     def fetch(self, refs: Sequence[ItemRef]) -> Iterator[RawItem | FetchError]:
         """Each card's vCard (a tombstone for a removed one), read by multiget per book."""
         wanted: dict[str, list[str]] = defaultdict(list)
+        books = [b.path for b in self._discovered()]
         for ref in refs:
             if ref.version == REMOVED:
                 yield tombstone(ref.external_id)
                 continue
             path = self._path_of(ref.external_id)
-            wanted[path.rsplit("/", 1)[0] + "/"].append(path)
+            book = path.rsplit("/", 1)[0] + "/"
+            if book not in books:
+                reason = f"{path!r} is not a card of {self.user}'s address books on the server"
+                yield FetchError(ref.external_id, reason)
+                continue
+            wanted[book].append(path)
         by_path = {self._path_of(r.external_id): r for r in refs if r.version != REMOVED}
         for book_path, paths in wanted.items():
             answers = self._connection().multiget(book_path, paths)
