@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -17,9 +18,19 @@ import pytest
 from imapclient.exceptions import IMAPClientError
 
 from ingest_pipeline.cli import main
+from ingest_pipeline.domain import ItemRef, RawItem
+from ingest_pipeline.extraction.offline_extractor import OfflineExtractor
+from ingest_pipeline.sources.base import closing
 from ingest_pipeline.sources.imap.imap_source import parse_key
+from ingest_pipeline.sources.mailbox.mailbox_source import MailboxSource
+from ingest_pipeline.steps.integration_source import open_source
+from ingest_pipeline.steps.partition_runner import run_partition
+from ingest_pipeline.steps.step_context import IntegrationInfo, StepContext
+from ingest_pipeline.store.database import session_scope
+from ingest_pipeline.store.integrations import find_integration
+from ingest_pipeline.store.ledger import PartitionKey
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
-from ingest_pipeline_tests.corpus_files import single_message_files
+from ingest_pipeline_tests.corpus_files import mbox_files, single_message_files
 from ingest_pipeline_tests.defs.test_corpus_partition import as_eml_folder
 from ingest_pipeline_tests.dovecot_server import HOST, DovecotServer
 from ingest_pipeline_tests.gmail_fixtures import credentials_key
@@ -210,3 +221,47 @@ def test_the_corpus_on_dovecot_is_accounted_for_like_the_mailbox_provider(
     assert all(r["status"] == "done" or r["last_error"] for r in rows)
     tally = Counter(r["status"] for r in rows)
     assert tally == Counter(r["status"] for r in ledger_rows(from_files))
+
+
+@pytest.mark.slow
+def test_the_corpus_mbox_files_on_dovecot_are_accounted_for_like_the_mailbox_provider(
+    corpus: Path,
+    make_db: Callable[[str], str],
+    imap_server: DovecotServer,
+    credentials_key: str,
+) -> None:
+    """The four real-world mbox files, each APPENDed into a folder of its own with the
+    receipt times the mailbox provider gives its messages (the ``From `` line's, else the
+    fallbacks it documents): every receipt day of each, run over IMAP and from the file,
+    ends with the same done/skipped/failed tally, and every item with a reason."""
+    over_imap, from_files = make_db("sqlite"), make_db("sqlite")
+    imap = client(imap_server)
+    plans: list[tuple[str, str, list[dt.date]]] = []
+    for mbox in mbox_files():
+        folder = mbox.name.split(".")[0]
+        imap.create_folder(folder)
+        source = MailboxSource(mbox)
+        entries = list(source._index().values())
+        refs = [ItemRef(e.external_id, received_at=e.received_at) for e in entries]
+        for entry, item in zip(entries, source.fetch(refs), strict=True):
+            assert isinstance(item, RawItem), item
+            imap.append(folder, item.data, msg_time=entry.received_at)
+        imap_key = register_imap(over_imap, imap_server, credentials_key, folders=[folder])
+        plans.append((imap_key, over_imap, source.receipt_days()))
+        plans.append((register_mailbox(from_files, mbox), from_files, source.receipt_days()))
+    imap.logout()
+
+    for key, db, days in plans:
+        with session_scope(db) as session:
+            info = IntegrationInfo.of(find_integration(session, key))
+        for day in days:
+            ctx = StepContext(db, info, PartitionKey(info.id, day, "mail"), uuid.uuid4().hex)
+            with closing(open_source(ctx, credentials_key=credentials_key)) as source:
+                run_partition(ctx, source, extractor=OfflineExtractor())
+
+    rows = ledger_rows(over_imap)
+    assert len(rows) == 38  # 29 + 4 + 3 + 2 messages
+    assert all(r["status"] == "done" or r["last_error"] for r in rows)
+    assert Counter(r["status"] for r in rows) == Counter(
+        r["status"] for r in ledger_rows(from_files)
+    )
