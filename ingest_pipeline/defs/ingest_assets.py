@@ -26,6 +26,7 @@ class StreamDefs:
     job: AssetJob
     partitions: dg.PartitionsDefinition
     lookahead_days: int = 0
+    history_start: dt.date | None = None
 
     @property
     def job_name(self) -> str:
@@ -80,4 +81,4 @@ def stream_defs(
         executor_def=executor,
         description=f"Enumerate, fetch, parse, extract and persist one partition of {stream}.",
     )
-    return StreamDefs(stream, ingest_asset, checks, job, partitions, ahead)
+    return StreamDefs(stream, ingest_asset, checks, job, partitions, ahead, history_start)

@@ -4,11 +4,12 @@ coming days for streams whose items sit ahead (meetings that moved or were cance
 Streams run once a day (prompt sets) get the midnight schedule instead."""
 
 import datetime as dt
+import json
 
 import dagster as dg
 
 from ingest_pipeline.defs.ingest_assets import StreamDefs
-from ingest_pipeline.defs.integration_sensors import PROBE_TOKEN_TAG
+from ingest_pipeline.defs.integration_sensors import PROBE_FEED_TAG, PROBE_TOKEN_TAG
 from ingest_pipeline.defs.partitions import IngestPartition, integration_key_of_run
 from ingest_pipeline.defs.resources import AppDatabaseResource, CredentialsResource
 from ingest_pipeline.steps.change_probes import (
@@ -23,6 +24,8 @@ from ingest_pipeline.store.database import session_scope
 from ingest_pipeline.store.ledger import PartitionKey, status_counts
 
 TICK_MINUTES = 15
+# How far back a provider's feed may send a change to its day (an edited past meeting).
+FEED_DAYS_BACK = 31
 
 
 def scheduled_integrations(
@@ -75,9 +78,11 @@ def changed_integrations(
     *,
     now: dt.datetime,
     probes: ProbeSettings,
+    feed_days: tuple[dt.date, dt.date] | None = None,
 ) -> tuple[list[Decision], int]:
     """The due integrations that need a run (`change_probes.decide`) and how many were
-    probed; each probe's time and error are kept on its integration."""
+    probed; each probe's time and error are kept on its integration. ``feed_days`` is the
+    span of days a provider's feed may name (None: no feed asked)."""
     with session_scope(app_db.database_url()) as session:
         targets = [
             ProbeTarget(
@@ -92,6 +97,7 @@ def changed_integrations(
                 last_success_at=row.last_success_at,
                 database_url=app_db.database_url(),
                 integration_id=row.id,
+                feed_days=feed_days,
             )
             for row in integrations.integrations_by_key(session, keys)
         ]
@@ -158,29 +164,61 @@ def _partition_schedule(
             busy = busy_integrations(context.instance, defs.job_name)
             free = [key for key in keys if key not in busy]
             decisions, probed = changed_integrations(
-                app_db, credentials.key, free, now=tick, probes=probes
+                app_db,
+                credentials.key,
+                free,
+                now=tick,
+                probes=probes,
+                feed_days=_feed_span(defs, tick),
             )
             if not decisions:
                 return dg.SkipReason(
                     f"{probed} of {len(keys)} due {defs.stream} integrations probed, none "
                     f"changed; {len(busy & set(keys))} still running"
                 )
-        days = [tick.date() + dt.timedelta(days=n) for n in days_after] if defs.dated else [None]
+        days: list[dt.date | None] = (
+            [tick.date() + dt.timedelta(days=n) for n in days_after] if defs.dated else [None]
+        )
         return [
             dg.RunRequest(
                 partition_key=IngestPartition(d.key, day).key,
                 run_key=f"{trigger}:{IngestPartition(d.key, day).label}:{tick.isoformat()}",
                 tags={
                     "ingest/trigger": trigger,
-                    "ingest/reason": d.reason[:200],
+                    "ingest/reason": (d.reason if day in days else "changed on this day")[:200],
                     **({PROBE_TOKEN_TAG: d.token} if d.token is not None else {}),
+                    **({PROBE_FEED_TAG: json.dumps(d.feed, sort_keys=True)} if d.feed else {}),
                 },
             )
             for d in decisions
-            for day in days
+            for day in _with_feed_days(days, d, defs, tick)
         ]
 
     return _schedule
+
+
+def _feed_span(defs: StreamDefs, tick: dt.datetime) -> tuple[dt.date, dt.date] | None:
+    """The days a provider's feed may send a dated stream's changes to: the partitions
+    that exist, at most `FEED_DAYS_BACK` back."""
+    if not defs.dated:
+        return None
+    first = tick.date() - dt.timedelta(days=FEED_DAYS_BACK)
+    if defs.history_start is not None:
+        first = max(first, defs.history_start)
+    return first, tick.date() + dt.timedelta(days=defs.lookahead_days)
+
+
+def _with_feed_days(
+    days: list[dt.date | None], decision: Decision, defs: StreamDefs, tick: dt.datetime
+) -> list[dt.date | None]:
+    """The schedule's days, then the days the decision's feed names (within the span)."""
+    span = _feed_span(defs, tick)
+    if span is None:
+        return days
+    extra: list[dt.date | None] = [
+        d for d in sorted(decision.days) if span[0] <= d <= span[1] and d not in days
+    ]
+    return [*days, *extra]
 
 
 def ingest_today_schedule(

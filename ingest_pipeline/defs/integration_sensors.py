@@ -2,6 +2,7 @@
 outcomes are written back to the integration so `ingest-pipeline status` shows them."""
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 
 import dagster as dg
@@ -73,6 +74,8 @@ def integrations_sensor(
 
 # The change token a scheduled run was launched with (`change_probes`), kept on success.
 PROBE_TOKEN_TAG = "ingest/probe_token"
+# The provider feed's state a scheduled run was launched with (JSON), kept on success.
+PROBE_FEED_TAG = "ingest/probe_feed"
 
 
 def _record(
@@ -86,8 +89,14 @@ def _record(
             row = integrations.find_integration(session, key)
         except integrations.IntegrationNotFound:
             return
+        feed = run.tags.get(PROBE_FEED_TAG)
         integrations.record_sync(
-            session, row.id, status=status, error=error, probe_token=run.tags.get(PROBE_TOKEN_TAG)
+            session,
+            row.id,
+            status=status,
+            error=error,
+            probe_token=run.tags.get(PROBE_TOKEN_TAG),
+            probe_feed=json.loads(feed) if feed else None,
         )
 
 

@@ -10,7 +10,9 @@ compares against what was imported.
 An integration still runs when its provider cannot be probed, when the probe failed (the
 error is kept on the integration; a run finds out more, and a revoked grant disables it),
 when it never succeeded or its last run did not, and at least once per safety interval
-(deletions and changes a token does not show). Nothing here knows Dagster.
+(deletions and changes a token does not show). A source that can also tell *which days*
+changed (``changed_days``: CalDAV's sync-collection feed) has those days run too. Nothing
+here knows Dagster.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 from ingest_pipeline.sources.base import closing
 from ingest_pipeline.sources.registry import build_source
 from ingest_pipeline.store.credentials_vault import decrypt
+from ingest_pipeline.store.integrations import PROBE_FEED_KEY
 
 PROBE_ERROR_CHARS = 500
 
@@ -53,6 +56,7 @@ class ProbeTarget:
     last_success_at: dt.datetime | None
     database_url: str | None = None
     integration_id: int | None = None
+    feed_days: tuple[dt.date, dt.date] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,15 +68,21 @@ class ProbeOutcome:
     token: str | None = None
     error: str | None = None
     supported: bool = True
+    days: tuple[dt.date, ...] = ()
+    feed: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class Decision:
-    """An integration to run now, why, and the token to keep when the run succeeds."""
+    """An integration to run now, why, and the token to keep when the run succeeds; the
+    days its provider's feed says changed (besides the schedule's own), and the feed state
+    to keep when they succeed."""
 
     key: str
     reason: str
     token: str | None
+    days: tuple[dt.date, ...] = ()
+    feed: dict[str, Any] | None = None
 
 
 def probe_one(target: ProbeTarget, *, credentials_key: str | None) -> ProbeOutcome:
@@ -93,7 +103,13 @@ def probe_one(target: ProbeTarget, *, credentials_key: str | None) -> ProbeOutco
             probe: Callable[[], str] | None = getattr(source, "probe_signature", None)
             if probe is None:
                 return ProbeOutcome(target.key, supported=False)
-            return ProbeOutcome(target.key, token=str(probe()))
+            token = str(probe())
+            feed_of = getattr(source, "changed_days", None)
+            if feed_of is None or target.feed_days is None:
+                return ProbeOutcome(target.key, token=token)
+            first, last = target.feed_days
+            days, feed = feed_of(target.sync_state.get(PROBE_FEED_KEY), first=first, last=last)
+            return ProbeOutcome(target.key, token=token, days=tuple(days or ()), feed=feed)
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}".strip()
         return ProbeOutcome(target.key, error=reason[:PROBE_ERROR_CHARS])
@@ -135,15 +151,18 @@ def decide(
     now: dt.datetime,
     safety_interval: dt.timedelta,
 ) -> Decision | None:
-    """Whether ``target`` runs this tick, and why; None when nothing is new."""
+    """Whether ``target`` runs this tick, and why; None when nothing is new. A run also
+    covers the days the provider's feed says changed."""
     if outcome.error is not None:
         return Decision(target.key, f"probe failed ({outcome.error})", None)
     if not outcome.supported:
         return Decision(target.key, f"{target.provider} has no cheap probe", None)
     if target.last_status != "success" or target.last_token is None:
-        return Decision(target.key, "no successful run with a probe yet", outcome.token)
-    if outcome.token != target.last_token:
-        return Decision(target.key, "changed", outcome.token)
-    if target.last_success_at is None or now - target.last_success_at >= safety_interval:
-        return Decision(target.key, "safety run", outcome.token)
-    return None
+        reason = "no successful run with a probe yet"
+    elif outcome.token != target.last_token:
+        reason = "changed"
+    elif target.last_success_at is None or now - target.last_success_at >= safety_interval:
+        reason = "safety run"
+    else:
+        return None
+    return Decision(target.key, reason, outcome.token, days=outcome.days, feed=outcome.feed)

@@ -26,6 +26,10 @@ LLM_BUDGET_OPTION = "llm_daily_budget_usd"
 # The tenant integrations belong to when none is given (the embedded default).
 DEFAULT_TENANT = "default"
 
+# Where an integration's provider feed state lives in its sync_state (CalDAV: each
+# calendar's sync token), kept when the runs the feed asked for succeed.
+PROBE_FEED_KEY = "probe_feed"
+
 
 def partition_key_for(provider: str, integration_id: int) -> str:
     """The Dagster dynamic partition key: ``<provider>-<id>`` (never ``|`` or ``,``)."""
@@ -138,11 +142,13 @@ def record_sync(
     status: str,
     error: str | None = None,
     probe_token: str | None = None,
+    probe_feed: dict[str, Any] | None = None,
     now: dt.datetime | None = None,
 ) -> None:
     """Remember the outcome of the latest run for ``ingest-pipeline status``; a success
     also keeps its time and the change token the run was launched with (if any), which the
-    next scheduled tick compares the provider's against."""
+    next scheduled tick compares the provider's against, and its feed state (``probe_feed``
+    in the sync state: where the provider's next list of changed days starts)."""
     now = now or dt.datetime.now(dt.UTC)
     values: dict[str, Any] = {
         "last_sync_at": now,
@@ -153,6 +159,10 @@ def record_sync(
         values["last_success_at"] = now
         if probe_token is not None:
             values["probe_token"] = probe_token
+        if probe_feed is not None:
+            row = session.get(Integration, integration_id)
+            if row is not None:
+                values["sync_state"] = {**(row.sync_state or {}), PROBE_FEED_KEY: probe_feed}
     session.execute(sa.update(Integration).where(Integration.id == integration_id).values(values))
 
 

@@ -5,6 +5,7 @@ recorded and run anyway, and a safety run once the interval has passed."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import time
@@ -17,7 +18,7 @@ import pytest
 
 from ingest_pipeline.defs.ingest_assets import stream_defs
 from ingest_pipeline.defs.ingest_schedules import ingest_today_schedule
-from ingest_pipeline.defs.integration_sensors import PROBE_TOKEN_TAG
+from ingest_pipeline.defs.integration_sensors import PROBE_FEED_TAG, PROBE_TOKEN_TAG
 from ingest_pipeline.defs.resources import AppDatabaseResource, CredentialsResource
 from ingest_pipeline.steps.change_probes import (
     ProbeOutcome,
@@ -29,18 +30,26 @@ from ingest_pipeline.store import integrations
 from ingest_pipeline.store.database import session_scope
 from ingest_pipeline_tests import schedule_ticks
 from ingest_pipeline_tests.conftest import SAMPLE_MBOX
+from ingest_pipeline_tests.dav_fixtures import dav_server, register_dav
 from ingest_pipeline_tests.fakes.gmail_server import FakeGmail
 from ingest_pipeline_tests.fakes.graph_server import FakeGraph
 from ingest_pipeline_tests.gmail_fixtures import USER, credentials_key, gmail, register_gmail
 from ingest_pipeline_tests.google_fixtures import google, google_source
 from ingest_pipeline_tests.graph_fixtures import MAILBOX, SAMPLE_CONTACTS, graph, outlook_source
 from ingest_pipeline_tests.pipeline_runner import register_mailbox
+from ingest_pipeline_tests.radicale_server import RadicaleServer
 
 MAIL = stream_defs("mail", history_start=dt.date(2020, 1, 1))
 PROBES = ProbeSettings(workers=4, timeout_seconds=20, safety_interval=dt.timedelta(hours=6))
 TRIGGER = ingest_today_schedule(MAIL, probes=PROBES)
 TICK = dt.datetime(2026, 11, 5, 10, 15, tzinfo=dt.UTC)
-__all__ = ["credentials_key", "gmail", "google", "graph"]  # fixtures, imported for pytest
+__all__ = [
+    "credentials_key",
+    "dav_server",
+    "gmail",
+    "google",
+    "graph",
+]  # fixtures, imported for pytest
 
 
 def tick(
@@ -62,11 +71,13 @@ def succeed(db_url: str, requests: list[dg.RunRequest], when: dt.datetime = TICK
         for request in requests:
             key = str(request.partition_key).split("|")[1]
             row = integrations.find_integration(session, key)
+            feed = request.tags.get(PROBE_FEED_TAG)
             integrations.record_sync(
                 session,
                 row.id,
                 status="success",
                 probe_token=request.tags.get(PROBE_TOKEN_TAG),
+                probe_feed=json.loads(feed) if feed else None,
                 now=when,
             )
 
@@ -313,3 +324,60 @@ def test_microsoft_contacts_probe_every_folder_with_one_request_each(graph: Fake
     tokens = [first, after_add, after_edit, after_delete, after_folder]
     assert len(set(tokens)) == len(tokens), "every add, edit and delete shows"
     assert requests == 1 + folders
+
+
+CALENDARS = stream_defs("calendar_events", history_start=dt.date(2020, 1, 1), lookahead_days=14)
+CALENDAR_TRIGGER = ingest_today_schedule(CALENDARS, probes=PROBES)
+
+
+def calendar_event(uid: str, start: str) -> bytes:
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tests//EN\r\nBEGIN:VEVENT\r\n"
+        f"UID:{uid}\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:{start}\r\nDURATION:PT1H\r\n"
+        "SUMMARY:Interview loop\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+
+
+def test_a_caldav_event_moved_ahead_runs_its_new_day_on_the_next_tick(
+    sqlite_url: str,
+    dagster_instance: dg.DagsterInstance,
+    dav_server: RadicaleServer,
+    credentials_key: str,
+) -> None:
+    """CalDAV's sync-collection feed: the trigger asks what changed since the last
+    successful run's tokens and runs the days those events now fall on, besides today."""
+    work = dav_server.make_collection("ann", "work", "calendar")
+    dav_server.put(
+        "ann", work + "loop.ics", calendar_event("loop", "20261105T150000Z"), "text/calendar"
+    )
+    register_dav(sqlite_url, dav_server, credentials_key, "caldav")
+    resources = {
+        "app_db": AppDatabaseResource(url=sqlite_url),
+        "credentials": CredentialsResource(key=credentials_key),
+    }
+
+    def tick_at(when: dt.datetime) -> list[dg.RunRequest] | dg.SkipReason:
+        return schedule_ticks.tick(CALENDAR_TRIGGER, when, resources, dagster_instance)
+
+    def days_of(result: list[dg.RunRequest] | dg.SkipReason) -> list[str]:
+        assert not isinstance(result, dg.SkipReason), result.skip_message
+        return [str(r.partition_key).split("|")[0] for r in result]
+
+    first = tick_at(TICK)
+    assert days_of(first) == ["2026-11-05"]  # the first run: today; the feed starts here
+    assert isinstance(first, list)
+    succeed(sqlite_url, first)
+
+    later = TICK + dt.timedelta(minutes=15)
+    quiet = tick_at(later)
+    assert isinstance(quiet, dg.SkipReason), keys_of(quiet)  # nothing changed
+
+    moved = calendar_event("loop", "20261112T150000Z")
+    dav_server.put("ann", work + "loop.ics", moved, "text/calendar")
+    after_move = tick_at(later + dt.timedelta(minutes=15))
+
+    assert days_of(after_move) == ["2026-11-05", "2026-11-12"]
+    assert isinstance(after_move, list)
+    assert after_move[1].tags["ingest/reason"] == "changed on this day"
+    succeed(sqlite_url, after_move, when=later)
+    assert isinstance(tick_at(later + dt.timedelta(minutes=30)), dg.SkipReason)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import dagster as dg
 import pytest
@@ -16,9 +17,13 @@ from ingest_pipeline.defs.ingest_schedules import (
     ingest_yesterday_schedule as yesterday_schedule,
 )
 from ingest_pipeline.defs.integration_sensors import (
+    PROBE_FEED_TAG,
+    PROBE_TOKEN_TAG,
+    run_outcome_sensors,
+)
+from ingest_pipeline.defs.integration_sensors import (
     integrations_sensor as make_integrations_sensor,
 )
-from ingest_pipeline.defs.integration_sensors import run_outcome_sensors
 from ingest_pipeline.defs.pools import POOL_LIMITS
 from ingest_pipeline.defs.resources import AppDatabaseResource, CredentialsResource
 from ingest_pipeline.store import integrations
@@ -161,6 +166,11 @@ def test_run_status_sensors_record_the_outcome_on_the_integration(
     assert result.success is (outcome == "success")
     run = dagster_instance.get_run_by_id(result.run_id)
     assert run is not None
+    # As the 15-minute trigger tags its runs: the change token and the provider feed's state.
+    feed = {"/ann/work/": "http://radicale.org/ns/sync/1"}
+    run = run._replace(
+        tags={**run.tags, PROBE_TOKEN_TAG: "token-1", PROBE_FEED_TAG: json.dumps(feed)}
+    )
     event_type = (
         dg.DagsterEventType.RUN_FAILURE if outcome == "failed" else dg.DagsterEventType.RUN_SUCCESS
     )
@@ -183,5 +193,7 @@ def test_run_status_sensors_record_the_outcome_on_the_integration(
         assert row.last_sync_at is not None
         if outcome == "failed":
             assert "does not exist" in (row.last_sync_error or "")
+            assert row.probe_token is None and "probe_feed" not in (row.sync_state or {})
         else:
             assert row.last_sync_error is None
+            assert row.probe_token == "token-1" and row.sync_state["probe_feed"] == feed

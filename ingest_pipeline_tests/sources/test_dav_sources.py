@@ -197,3 +197,26 @@ def test_tls_with_the_servers_ca_and_a_clear_error_for_a_wrong_password() -> Non
             dav_source(server, provider).check()
             with pytest.raises(CredentialsRevoked, match="refused the login of ann"):
                 dav_source(server, provider, password="wrong").check()
+
+
+def test_the_feed_names_the_days_changed_events_now_fall_on(dav_server: RadicaleServer) -> None:
+    work = dav_server.make_collection(USER, "work", "calendar")
+    dav_server.put(USER, work + "a.ics", event("a", "20261103T090000Z", "A"), "text/calendar")
+    dav_server.put(USER, work + "b.ics", event("b", "20261104T090000Z", "B"), "text/calendar")
+    source: Any = dav_source(dav_server, "caldav")
+    span = {"first": dt.date(2026, 11, 1), "last": dt.date(2026, 11, 30)}
+
+    days, feed = source.changed_days(None, **span)
+    assert days is None and set(feed) == {f"/{USER}/work/"}  # no tokens yet: cannot tell
+    assert source.changed_days(feed, **span) == ([], feed)  # nothing changed
+
+    moved = event("a", "20261110T090000Z", "A", "FREQ=DAILY;COUNT=2")
+    dav_server.put(USER, work + "a.ics", moved, "text/calendar")
+    dav_server.delete(USER, work + "b.ics")
+    days, after = source.changed_days(feed, **span)
+    assert days == [dt.date(2026, 11, 10), dt.date(2026, 11, 11)]  # the deleted one has none
+    assert after != feed
+
+    stale = {path: "http://radicale.org/ns/sync/" + "0" * 64 for path in feed}
+    days, renewed = source.changed_days(stale, **span)
+    assert days is None and renewed == after  # refused: the usual days, a fresh token

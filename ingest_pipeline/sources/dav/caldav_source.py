@@ -14,7 +14,10 @@ the day the server placed it, and fails in the parse step with its reason.
 
 Fetch asks the same day again (once per day among the refs). The change probe reads each
 calendar's ``DAV:sync-token`` (RFC 6578) or CalendarServer ``getctag``, one PROPFIND per
-calendar; a server with neither is probed by its objects' etags.
+calendar; a server with neither is probed by its objects' etags. The same tokens are the
+incremental feed (`changed_days`): the 15-minute trigger asks each calendar what changed
+since the tokens of the last successful run and runs the days those events now fall on, so
+an event moved to next Tuesday is on Tuesday within minutes, not at the nightly run.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from ingest_pipeline.sources.ics.ics_index import CalendarIndex, Listed, load_by
 PAGE_SIZE = 200
 _DAYS_KEPT = 16
 _MARGIN = dt.timedelta(days=1)
+# More changes than this since the last feed token: the days are not told one by one.
+MAX_FEED_CHANGES = 200
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,56 @@ class CalDavSource:
                 token = f"etags:{listing.sync_token}"
             parts.append(f"{calendar.path}\t{token}")
         return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+    def changed_days(
+        self, feed: dict[str, str] | None, *, first: dt.date, last: dt.date
+    ) -> tuple[list[dt.date] | None, dict[str, str]]:
+        """The incremental feed: from each calendar's sync token in ``feed`` (RFC 6578
+        ``sync-collection``), the UTC days in ``[first, last]`` on which an added or changed
+        event has an occurrence, and every calendar's token now (the next feed).
+
+        The days are None when they cannot all be told: a calendar with no token in the
+        feed yet (the first probe), a token the server refuses, a server without sync, or
+        more than `MAX_FEED_CHANGES` changes; then only the schedule's usual days run. A
+        deleted event has no day left to tell (the day-range listing never lists it again).
+        """
+        from caldav.elements import dav
+        from caldav.lib import error
+
+        tokens: dict[str, str] = {}
+        days: set[dt.date] = set()
+        known = True
+        for calendar in self._discovered():
+            old = (feed or {}).get(calendar.path)
+            try:
+                changes = calendar.handle.objects_by_sync_token(sync_token=old)
+            except error.AuthorizationError as exc:
+                if "forbidden" not in str(exc.reason).lower():
+                    self._call(lambda e=exc: _raise(e))  # a refused login, said as such
+                known = False  # 403: the server refuses the token (valid-sync-token)
+                current = self._call(lambda c=calendar: c.handle.get_properties([dav.SyncToken()]))
+                if current.get(dav.SyncToken.tag):
+                    tokens[calendar.path] = str(current[dav.SyncToken.tag])
+                continue
+            except error.DAVError:
+                known = False  # the server offers no sync-collection
+                continue
+            if changes.sync_token:
+                tokens[calendar.path] = str(changes.sync_token)
+            objects = list(changes)
+            if not old or len(objects) > MAX_FEED_CHANGES:
+                known = False
+                continue
+            stamp = FileStamp(size=0, mtime_ns=0)
+            files = []
+            for obj in objects:
+                try:
+                    self._call(obj.load)
+                except SourceError:
+                    continue  # deleted since the token: no day to tell
+                files.append(load_bytes(_object_bytes(obj), stamp))
+            days |= CalendarIndex(files).days(first, last)
+        return (sorted(days) if known else None), tokens
 
     def close(self) -> None:
         """Close the HTTP session."""
@@ -243,6 +298,10 @@ def _ctag() -> Any:
         tag = CTAG
 
     return GetCtag()
+
+
+def _raise(exc: Exception) -> None:
+    raise exc
 
 
 def _object_bytes(obj: Any) -> bytes:
