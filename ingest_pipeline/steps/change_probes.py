@@ -105,8 +105,8 @@ def probe_one(target: ProbeTarget, *, credentials_key: str | None) -> ProbeOutco
                 return ProbeOutcome(target.key, supported=False)
             token = str(probe())
             feed_of = getattr(source, "changed_days", None)
-            if feed_of is None or target.feed_days is None:
-                return ProbeOutcome(target.key, token=token)
+            if feed_of is None or target.feed_days is None or token == target.last_token:
+                return ProbeOutcome(target.key, token=token)  # unchanged: no feed to read
             first, last = target.feed_days
             days, feed = feed_of(target.sync_state.get(PROBE_FEED_KEY), first=first, last=last)
             return ProbeOutcome(target.key, token=token, days=tuple(days or ()), feed=feed)
