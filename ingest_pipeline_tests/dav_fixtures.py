@@ -66,14 +66,31 @@ def load_calendar(
 
 
 def load_calendars(server: RadicaleServer, files: Sequence[Path], user: str = USER) -> Upload:
-    """One calendar per file (as importing each file into a calendar of its own: test
-    files reuse UIDs, which a calendar must keep unique), named after the file."""
+    """Every file's objects, in as few calendars as their UIDs allow (test files reuse
+    UIDs, which a calendar must keep unique): each file goes into the first calendar
+    holding none of its UIDs, as a person importing files one by one would place them."""
     upload = Upload()
-    for n, file in enumerate(files, start=1):
-        name = f"{n:03d}-{_label(file)}"  # two folders may hold files of the same name
-        part = load_calendar(server, [file], name=name, user=user)
-        upload.stored.update({f"{name}/{k}": v for k, v in part.stored.items()})
-        upload.refused.update({f"{name}/{k}": v for k, v in part.refused.items()})
+    calendars: list[tuple[str, set[str]]] = []
+    for number, file in enumerate(files, start=1):
+        # Two folders may hold files of the same name: the number keeps objects apart.
+        objects = calendar_objects(file.read_bytes(), f"{number:03d}-{_label(file)}")
+        uids = {
+            found.group(1).strip()
+            for _, data in objects
+            for found in [_UID.search(data.decode("utf-8", "replace"))]
+            if found
+        }
+        home = next((c for c in calendars if not c[1] & uids), None)
+        if home is None:
+            home = (f"calendar-{len(calendars) + 1}", set())
+            server.make_collection(user, home[0], "calendar")
+            calendars.append(home)
+        home[1].update(uids)
+        part = Upload()
+        for object_name, data in objects:
+            _put(server, user, f"/{user}/{home[0]}/{object_name}", data, "text/calendar", part)
+        upload.stored.update({f"{home[0]}/{k}": v for k, v in part.stored.items()})
+        upload.refused.update({f"{home[0]}/{k}": v for k, v in part.refused.items()})
     return upload
 
 

@@ -206,7 +206,8 @@ def test_the_corpus_on_radicale_is_accounted_for_like_the_files(
     credentials_key: str,
     tmp_path: Path,
 ) -> None:
-    """The real-world calendars (one calendar per file) and address books PUT to Radicale:
+    """The real-world calendars (in as few calendars as their UIDs allow) and address books
+    PUT to Radicale:
     what the server stores ends done, skipped or failed with a reason, with the same tally
     as the same objects read from files by the ics and vcard providers. (The server refuses
     what its own parser cannot read; an object it stores that nobody can place by its start
