@@ -23,17 +23,28 @@ an event moved to next Tuesday is on Tuesday within minutes, not at the nightly 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ingest_pipeline.domain import FetchError, ItemRef, Page, RawItem, Window, sha256_hex
+from ingest_pipeline.domain import FetchError, ItemRef, Page, RawItem, Window
 from ingest_pipeline.sources.base import CredentialsRevoked, SourceError, SourceLimits
-from ingest_pipeline.sources.dav.dav_endpoint import DavEndpoint, bounded_id, password_of
+from ingest_pipeline.sources.dav.dav_endpoint import (
+    DavEndpoint,
+    bounded_id,
+    chosen_collections,
+    collections_signature,
+    password_of,
+)
 from ingest_pipeline.sources.ics.ics_files import FileStamp
-from ingest_pipeline.sources.ics.ics_index import CalendarIndex, Listed, load_bytes
+from ingest_pipeline.sources.ics.ics_index import (
+    CalendarIndex,
+    Listed,
+    listed_pages,
+    load_bytes,
+    window_of,
+)
 
 PAGE_SIZE = 200
 _DAYS_KEPT = 16
@@ -86,31 +97,17 @@ class CalDavSource:
         cursor is the number already listed."""
         if window is None:
             raise SourceError("calendar events are listed one day at a time: a window is needed")
-        items = list(self._day(window).values())
-        offset = int(cursor) if cursor else 0
-        while offset < len(items):
-            chunk = items[offset : offset + PAGE_SIZE]
-            offset += len(chunk)
-            refs = [
-                ItemRef(
-                    item.external_id, received_at=item.received_at, version=sha256_hex(item.data)
-                )
-                for item in chunk
-            ]
-            yield Page(items=refs, cursor=str(offset))
+        yield from listed_pages(list(self._day(window).values()), cursor, PAGE_SIZE)
 
     def fetch(self, refs: Sequence[ItemRef]) -> Iterator[RawItem | FetchError]:
         """Each ref's occurrence, from the day of its ``received_at`` asked again (once per
         day among the refs, never from an earlier listing: the server may have changed)."""
         asked: dict[Window, dict[str, Listed]] = {}
         for ref in refs:
-            if ref.received_at is None:
+            window = window_of(ref)
+            if window is None:
                 yield FetchError(ref.external_id, "the event has no start to look it up by")
                 continue
-            moment = ref.received_at
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=dt.UTC)
-            window = Window.for_day(moment.astimezone(dt.UTC).date())
             if window not in asked:
                 asked[window] = self._ask_day(window)
             item = asked[window].get(ref.external_id)
@@ -130,7 +127,7 @@ class CalDavSource:
         changes it."""
         from caldav.elements import dav
 
-        parts = []
+        tokens = []
         for calendar in self._discovered():
             props = self._call(
                 lambda c=calendar: c.handle.get_properties([dav.SyncToken(), _ctag()])
@@ -141,8 +138,8 @@ class CalDavSource:
                     lambda c=calendar: c.handle.objects_by_sync_token(load_objects=False)
                 )
                 token = f"etags:{listing.sync_token}"
-            parts.append(f"{calendar.path}\t{token}")
-        return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+            tokens.append((calendar.path, str(token)))
+        return collections_signature(tokens)
 
     def changed_days(
         self, feed: dict[str, str] | None, *, first: dt.date, last: dt.date
@@ -168,7 +165,7 @@ class CalDavSource:
                 changes = calendar.handle.objects_by_sync_token(sync_token=old)
             except error.AuthorizationError as exc:
                 if "forbidden" not in str(exc.reason).lower():
-                    self._call(lambda e=exc: _raise(e))  # a refused login, said as such
+                    raise self._said(exc) from exc  # a refused login
                 known = False  # 403: the server refuses the token (valid-sync-token)
                 current = self._call(lambda c=calendar: c.handle.get_properties([dav.SyncToken()]))
                 if current.get(dav.SyncToken.tag):
@@ -183,14 +180,17 @@ class CalDavSource:
             if not old or len(objects) > MAX_FEED_CHANGES:
                 known = False
                 continue
+            # One calendar-multiget for the changed objects; a deleted one is not in the
+            # answer (no day left to tell).
+            loaded = (
+                self._call(
+                    lambda c=calendar, o=objects: list(c.handle.multiget([x.url for x in o]))
+                )
+                if objects
+                else []
+            )
             stamp = FileStamp(size=0, mtime_ns=0)
-            files = []
-            for obj in objects:
-                try:
-                    self._call(obj.load)
-                except SourceError:
-                    continue  # deleted since the token: no day to tell
-                files.append(load_bytes(_object_bytes(obj), stamp))
+            files = [load_bytes(_object_bytes(obj), stamp) for obj in loaded]
             days |= CalendarIndex(files).days(first, last)
         return (sorted(days) if known else None), tokens
 
@@ -241,20 +241,9 @@ class CalDavSource:
                 _Calendar(_path_of(c.url), str(self._call(lambda c=c: c.name) or ""), c)
                 for c in self._call(principal.calendars)
             ]
-            found.sort(key=lambda c: c.path)
-            if self.wanted:
-                chosen = [c for c in found if c.path in self.wanted or c.name in self.wanted]
-                missing = [w for w in self.wanted if not any(w in (c.path, c.name) for c in found)]
-                if missing:
-                    known = ", ".join(f"{c.name or c.path} ({c.path})" for c in found) or "none"
-                    raise SourceError(
-                        f"no calendar named {missing[0]!r} for {self.user} on "
-                        f"{self.endpoint.url}; the account has: {known}"
-                    )
-                found = chosen
-            if not found:
-                raise SourceError(f"{self.user} has no calendar on {self.endpoint.url}")
-            self._calendars = found
+            self._calendars = chosen_collections(
+                found, self.wanted, kind="calendar", user=self.user, url=self.endpoint.url
+            )
         return self._calendars
 
     def _connection(self) -> Any:
@@ -271,20 +260,26 @@ class CalDavSource:
         return self._client
 
     def _call(self, work: Any) -> Any:
-        """``work()``, with the library's errors said as this project's: a refused login
-        is `CredentialsRevoked`, a missing collection a `SourceError`; network errors
-        (OSError) and server errors propagate, to be retried."""
+        """``work()``, with the library's errors said as this project's (`_said`); network
+        errors (OSError) and server errors propagate, to be retried."""
         from caldav.lib import error
 
         try:
             return work()
-        except error.AuthorizationError as exc:
-            raise CredentialsRevoked(
+        except (error.AuthorizationError, error.NotFoundError) as exc:
+            raise self._said(exc) from exc
+
+    def _said(self, exc: Exception) -> Exception:
+        """A refused login as `CredentialsRevoked`, a missing collection as `SourceError`."""
+        from caldav.lib import error
+
+        if isinstance(exc, error.AuthorizationError):
+            return CredentialsRevoked(
                 f"the CalDAV server {self.endpoint.url} refused the login of {self.user} "
                 f"({exc.reason}); give the integration a new (app) password"
-            ) from exc
-        except error.NotFoundError as exc:
-            raise SourceError(f"the CalDAV server has no {exc.url}: {exc.reason}") from exc
+            )
+        assert isinstance(exc, error.NotFoundError)
+        return SourceError(f"the CalDAV server has no {exc.url}: {exc.reason}")
 
 
 CTAG = "{http://calendarserver.org/ns/}getctag"
@@ -298,10 +293,6 @@ def _ctag() -> Any:
         tag = CTAG
 
     return GetCtag()
-
-
-def _raise(exc: Exception) -> None:
-    raise exc
 
 
 def _object_bytes(obj: Any) -> bytes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import httpx
 
@@ -263,8 +263,6 @@ def _escape(text: str) -> str:
 
 
 def _quoted(path: str) -> str:
-    from urllib.parse import quote
-
     if "://" in path:
         return path
     return quote(path, safe="/@:+!$&'()*,;=~")

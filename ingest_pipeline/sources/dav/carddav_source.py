@@ -19,7 +19,6 @@ vCard provider's. The change probe reads each book's sync token (or ctag) in one
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections import defaultdict
@@ -27,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ingest_pipeline.domain import REMOVED, FetchError, ItemRef, Page, RawItem, Window, tombstone
-from ingest_pipeline.sources.base import SourceError, SourceLimits
+from ingest_pipeline.sources.base import SourceLimits
 from ingest_pipeline.sources.dav.carddav_client import (
     AddressBook,
     CardDavClient,
@@ -35,7 +34,13 @@ from ingest_pipeline.sources.dav.carddav_client import (
     SyncNotOffered,
     SyncTokenRefused,
 )
-from ingest_pipeline.sources.dav.dav_endpoint import DavEndpoint, bounded_id, password_of
+from ingest_pipeline.sources.dav.dav_endpoint import (
+    DavEndpoint,
+    bounded_id,
+    chosen_collections,
+    collections_signature,
+    password_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +86,14 @@ class CardDavSource:
 
     def probe_signature(self) -> str:
         """Each book's path and sync token (or ctag, or a hash of its cards' etags)."""
-        parts = []
+        tokens = []
         for book in self._discovered():
             token = book.sync_token or book.ctag
             if not token:
-                etags = sorted(f"{m.path} {m.etag}" for m in self._connection().etags(book))
-                token = "etags:" + hashlib.sha256("\n".join(etags).encode()).hexdigest()
-            parts.append(f"{book.path}\t{token}")
-        return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+                etags = sorted((m.path, m.etag) for m in self._connection().etags(book))
+                token = "etags:" + collections_signature(etags)
+            tokens.append((book.path, token))
+        return collections_signature(tokens)
 
     def enumerate(self, window: Window | None, cursor: str | None) -> Iterator[Page[ItemRef]]:
         """Pages of each book's cards (changed since its token, or all) by path, book by
@@ -201,19 +206,13 @@ class CardDavSource:
 
     def _discovered(self) -> list[AddressBook]:
         if self._books is None:
-            books = self._connection().address_books()
-            if self.wanted:
-                missing = [w for w in self.wanted if not any(w in (b.path, b.name) for b in books)]
-                if missing:
-                    known = ", ".join(f"{b.name or b.path} ({b.path})" for b in books) or "none"
-                    raise SourceError(
-                        f"no address book named {missing[0]!r} for {self.user} on "
-                        f"{self.endpoint.url}; the account has: {known}"
-                    )
-                books = [b for b in books if b.path in self.wanted or b.name in self.wanted]
-            if not books:
-                raise SourceError(f"{self.user} has no address book on {self.endpoint.url}")
-            self._books = books
+            self._books = chosen_collections(
+                self._connection().address_books(),
+                self.wanted,
+                kind="address book",
+                user=self.user,
+                url=self.endpoint.url,
+            )
         return self._books
 
     def _connection(self) -> CardDavClient:

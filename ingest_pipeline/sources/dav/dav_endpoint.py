@@ -7,11 +7,14 @@ rule as the IMAP source's, so a password never crosses a network in clear.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
+from ingest_pipeline.domain import sha256_hex
 from ingest_pipeline.sources.base import SourceError
 
 # The ledger's external_id column holds 255 characters.
@@ -67,6 +70,42 @@ def bounded_id(external_id: str) -> str:
     """``external_id``, or its hash when longer than the ledger keeps."""
     if len(external_id) <= MAX_EXTERNAL_ID:
         return external_id
-    from ingest_pipeline.domain import sha256_hex
-
     return f"sha256:{sha256_hex(external_id.encode('utf-8'))}"
+
+
+class Collection(Protocol):
+    """A calendar or address book as discovered: its URL path and display name."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+C = TypeVar("C", bound=Collection)
+
+
+def chosen_collections(
+    found: Sequence[C], wanted: Sequence[str], *, kind: str, user: str, url: str
+) -> list[C]:
+    """The collections of ``found`` (sorted by path) named in ``wanted`` by path or display
+    name, or all when nothing is wanted; `SourceError` naming the ones that exist when a
+    wanted one does not, or when there is none at all."""
+    found = sorted(found, key=lambda c: c.path)
+    missing = [w for w in wanted if not any(w in (c.path, c.name) for c in found)]
+    if missing:
+        known = ", ".join(f"{c.name or c.path} ({c.path})" for c in found) or "none"
+        raise SourceError(
+            f"no {kind} named {missing[0]!r} for {user} on {url}; the account has: {known}"
+        )
+    chosen = [c for c in found if c.path in wanted or c.name in wanted] if wanted else found
+    if not chosen:
+        raise SourceError(f"{user} has no {kind} on {url}")
+    return chosen
+
+
+def collections_signature(tokens: Sequence[tuple[str, str]]) -> str:
+    """The change probe's token over each collection's (path, change token)."""
+    lines = "\n".join(f"{path}\t{token}" for path, token in tokens)
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()

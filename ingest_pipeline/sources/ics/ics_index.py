@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from icalendar import Event
 
-from ingest_pipeline.domain import Window
+from ingest_pipeline.domain import ItemRef, Page, Window, sha256_hex
 from ingest_pipeline.sources.ics.ics_calendar import (
     BrokenBlock,
     CalendarEvents,
@@ -36,6 +37,32 @@ class Listed:
     external_id: str
     received_at: dt.datetime
     data: bytes
+
+
+def listed_pages(
+    items: Sequence[Listed], cursor: str | None, page_size: int
+) -> Iterator[Page[ItemRef]]:
+    """Pages of a day's listed items, resuming after ``cursor`` (the number already listed);
+    an item's version is the hash of its bytes."""
+    offset = int(cursor) if cursor else 0
+    while offset < len(items):
+        chunk = items[offset : offset + page_size]
+        offset += len(chunk)
+        refs = [
+            ItemRef(item.external_id, received_at=item.received_at, version=sha256_hex(item.data))
+            for item in chunk
+        ]
+        yield Page(items=refs, cursor=str(offset))
+
+
+def window_of(ref: ItemRef) -> Window | None:
+    """The UTC day an occurrence was listed on (its start), None when it has none."""
+    if ref.received_at is None:
+        return None
+    moment = ref.received_at
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return Window.for_day(moment.astimezone(dt.UTC).date())
 
 
 @dataclass

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ingest_pipeline.domain import FetchError, ItemRef, Page, RawItem, Window, sha256_hex
+from ingest_pipeline.domain import FetchError, ItemRef, Page, RawItem, Window
 from ingest_pipeline.sources.base import SourceError, SourceLimits
 from ingest_pipeline.sources.ics.ics_files import (
     FileStamp,
@@ -27,7 +27,14 @@ from ingest_pipeline.sources.ics.ics_files import (
     decode_calendar,
     has_vcalendar,
 )
-from ingest_pipeline.sources.ics.ics_index import CalendarIndex, FileEvents, Listed, load_file
+from ingest_pipeline.sources.ics.ics_index import (
+    CalendarIndex,
+    FileEvents,
+    Listed,
+    listed_pages,
+    load_file,
+    window_of,
+)
 
 PAGE_SIZE = 200
 _LISTINGS_KEPT = 16
@@ -68,20 +75,7 @@ class IcsSource:
         """
         if window is None:
             raise SourceError("calendar events are listed one day at a time: a window is needed")
-        items = self._listing(window, self._current_index())
-        offset = int(cursor) if cursor else 0
-        while offset < len(items):
-            chunk = items[offset : offset + PAGE_SIZE]
-            offset += len(chunk)
-            refs = [
-                ItemRef(
-                    external_id=item.external_id,
-                    received_at=item.received_at,
-                    version=sha256_hex(item.data),
-                )
-                for item in chunk
-            ]
-            yield Page(items=refs, cursor=str(offset))
+        yield from listed_pages(self._listing(window, self._current_index()), cursor, PAGE_SIZE)
 
     def fetch(self, refs: Sequence[ItemRef]) -> Iterator[RawItem | FetchError]:
         """One raw occurrence per ref, found again on the day of its ``received_at``."""
@@ -123,13 +117,9 @@ class IcsSource:
 
     def _find(self, index: CalendarIndex, ref: ItemRef) -> Listed | None:
         """The item listed under ``ref``'s id on the UTC day of its ``received_at``."""
-        if ref.received_at is None:
+        window = window_of(ref)
+        if window is None:
             return None
-        moment = ref.received_at
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.UTC)
-        day = moment.astimezone(dt.UTC).date()
-        window = Window.for_day(day)
         self._listing(window, index)
         return self._by_id[window].get(ref.external_id)
 
