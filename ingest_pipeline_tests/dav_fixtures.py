@@ -16,7 +16,7 @@ import pytest
 from ingest_pipeline.domain import sha256_hex
 from ingest_pipeline.sources.base import Source
 from ingest_pipeline.sources.ics.ics_files import component_blocks, decode_calendar, wr_timezone
-from ingest_pipeline.sources.registry import build_source
+from ingest_pipeline.sources.registry import build_source, get_provider
 from ingest_pipeline.sources.vcard.card_splitter import card_spans
 from ingest_pipeline_tests.radicale_server import RadicaleServer, radicale
 
@@ -174,12 +174,11 @@ def register_dav(db_url: str, server: RadicaleServer, key: str, provider: str) -
     from ingest_pipeline.store.credentials_vault import encrypt
     from ingest_pipeline.store.database import session_scope
 
-    stream = "calendar_events" if provider == "caldav" else "contacts"
     with session_scope(db_url) as session:
         row = integrations.add_integration(
             session,
             provider=provider,
-            stream=stream,
+            stream=get_provider(provider).streams[0],
             account=USER,
             task=None,
             options=dav_options(server),
@@ -188,6 +187,15 @@ def register_dav(db_url: str, server: RadicaleServer, key: str, provider: str) -
         return row.partition_key or ""
 
 
-def object_path(collection: str, object_name: str, user: str = USER) -> str:
-    """The server path of an object PUT by the loaders."""
-    return f"/{user}/{collection}/{object_name}"
+def object_with_uid(server: RadicaleServer, collection: str, uid: str, user: str = USER) -> str:
+    """The path of the object in ``collection`` (its path) whose event has UID ``uid``: the
+    collection listed by PROPFIND, then each object read until one holds it."""
+    import xml.etree.ElementTree as ET
+
+    with server.client(user) as http:
+        answer = http.request("PROPFIND", collection, headers={"Depth": "1"})
+        hrefs = [h.text or "" for h in ET.fromstring(answer.content).iter("{DAV:}href")]
+        for href in hrefs:
+            if href.endswith(".ics") and f"UID:{uid}\r\n".encode() in http.get(href).content:
+                return href
+    raise LookupError(f"no object with UID {uid!r} in {collection}")

@@ -14,20 +14,16 @@ import contextlib
 import os
 import pwd
 import shutil
-import signal
-import socket
-import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ingest_pipeline_tests.fakes.graph_tls import write_test_pki
+from ingest_pipeline_tests.server_process import HOST, ServerProcess, free_port
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
-HOST = "127.0.0.1"
 
 
 def require_dovecot() -> str:
@@ -40,12 +36,6 @@ def require_dovecot() -> str:
     pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
 class DovecotServer:
     """One Dovecot instance: ``starttls_port`` (143-style) and ``tls_port`` (993-style)."""
 
@@ -54,7 +44,7 @@ class DovecotServer:
         # Not under pytest's 0700 temp folders: Dovecot's own users must reach the Maildirs.
         self.root = Path(tempfile.mkdtemp(prefix="dovecot-test-"))
         self.root.chmod(0o755)
-        self.starttls_port, self.tls_port = _free_port(), _free_port()
+        self.starttls_port, self.tls_port = free_port(), free_port()
         tls = write_test_pki(self.root)
         self.ca_file = tls.ca_path
         owner = pwd.getpwnam("dovecot") if os.geteuid() == 0 else pwd.getpwuid(os.getuid())
@@ -119,7 +109,13 @@ namespace inbox {{
 }}
 """
         )
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process = ServerProcess(
+            "dovecot",
+            [DOVECOT, "-F", "-c", str(self.config)],
+            log=self.root / "stdout.log",
+            ports=[self.tls_port, self.starttls_port],
+            log_tail=self.log_tail,
+        )
 
     def _oauth2_passdb(self, introspection_url: str | None) -> str:
         """XOAUTH2 / OAUTHBEARER: a token is good when the introspection URL says so."""
@@ -136,35 +132,10 @@ namespace inbox {{
         )
 
     def start(self) -> None:
-        log = (self.root / "stdout.log").open("ab")
-        self._process = subprocess.Popen(
-            [DOVECOT, "-F", "-c", str(self.config)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"dovecot exited: {self.log_tail()}")
-            with contextlib.suppress(OSError):
-                socket.create_connection((HOST, self.tls_port), timeout=1).close()
-                socket.create_connection((HOST, self.starttls_port), timeout=1).close()
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"dovecot did not listen in 30 s: {self.log_tail()}")
+        self._process.start()
 
     def stop(self) -> None:
-        if self._process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self._process.pid, signal.SIGTERM)
-        try:
-            self._process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait(timeout=20)
-        self._process = None
+        self._process.stop()
 
     def log_tail(self, chars: int = 3000) -> str:
         text = ""

@@ -11,22 +11,16 @@ server. ``stop()`` and ``start()`` restart the same server with the same data.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
 from ingest_pipeline_tests.fakes.graph_tls import write_test_pki
-
-HOST = "127.0.0.1"
+from ingest_pipeline_tests.server_process import HOST, ServerProcess, free_port
 
 _MKCOL = """<?xml version="1.0" encoding="utf-8"?>
 <D:mkcol xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"
@@ -39,19 +33,13 @@ _MKCOL = """<?xml version="1.0" encoding="utf-8"?>
 _KINDS = {"calendar": "<C:calendar/>", "addressbook": "<CR:addressbook/>"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
 class RadicaleServer:
     """One Radicale instance; ``url`` is its root (``http://127.0.0.1:PORT/``)."""
 
     def __init__(self, users: dict[str, str], *, tls: bool = False) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="radicale-test-"))
         self.users = dict(users)
-        self.port = _free_port()
+        self.port = free_port()
         (self.root / "users").write_text(
             "".join(f"{name}:{password}\n" for name, password in users.items())
         )
@@ -81,39 +69,20 @@ class RadicaleServer:
                 "--server-key",
                 str(pki.key_path),
             ]
-        self._args = args
         self.url = f"{'https' if tls else 'http'}://{HOST}:{self.port}/"
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process = ServerProcess(
+            "radicale",
+            [sys.executable, "-m", "radicale", *args],
+            log=self.root / "radicale.log",
+            ports=[self.port],
+            log_tail=self.log_tail,
+        )
 
     def start(self) -> None:
-        log = (self.root / "radicale.log").open("ab")
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "radicale", *self._args],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"radicale exited: {self.log_tail()}")
-            with contextlib.suppress(OSError):
-                socket.create_connection((HOST, self.port), timeout=1).close()
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"radicale did not listen in 30 s: {self.log_tail()}")
+        self._process.start()
 
     def stop(self) -> None:
-        if self._process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self._process.pid, signal.SIGTERM)
-        try:
-            self._process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait(timeout=20)
-        self._process = None
+        self._process.stop()
 
     def log_tail(self, chars: int = 3000) -> str:
         path = self.root / "radicale.log"

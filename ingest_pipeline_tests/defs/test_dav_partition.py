@@ -35,7 +35,7 @@ from ingest_pipeline_tests.dav_fixtures import (
     dav_server,
     load_calendars,
     load_cards,
-    object_path,
+    object_with_uid,
     register_dav,
 )
 from ingest_pipeline_tests.gmail_fixtures import credentials_key
@@ -101,14 +101,10 @@ def test_an_event_moved_on_the_server_ends_on_its_new_day_once(
     hike = [e for e in _events(sqlite_url) if e[0].startswith("Saturday hike")]
     assert [day for _, day in hike] == ["2026-11-07"]
 
+    path = object_with_uid(
+        dav_sample, f"/{USER}/{CALENDAR}/", "hike-cedar-ridge-20261107@calendar.example.com"
+    )
     with dav_sample.client(USER) as http:
-        objects = [
-            o
-            for o in (f"sample_calendar-{n}.ics" for n in range(1, 40))
-            if b"hike-cedar-ridge" in http.get(object_path(CALENDAR, o)).content
-        ]
-        [name] = objects
-        path = object_path(CALENDAR, name)
         moved = http.get(path).content.replace(b"20261107T", b"20261108T")
     assert dav_sample.put(USER, path, moved, "text/calendar").status_code in (201, 204)
     after = run_days(sqlite_url, dagster_instance, key, weekend, stream="calendar_events")

@@ -646,13 +646,7 @@ def _dav_object_deleted(env: CaseEnv, source: Source, refs: Sequence[ItemRef]) -
     path = target.external_id.split("|", 1)[0]
     if path.endswith("/"):  # a calendar: find the object holding the event's UID
         uid = target.external_id.split("|")[1].split("#")[0]
-        with server.client(dav_fixtures.USER) as http:
-            names = [f"sample_calendar-{n}.ics" for n in range(1, 60)]
-            path = next(
-                path + name
-                for name in names
-                if f"UID:{uid}".encode() in http.get(path + name).content
-            )
+        path = dav_fixtures.object_with_uid(server, path, uid)
     server.delete(dav_fixtures.USER, path)
     return ItemFailure(target=target, source=source, retryable=False)
 
